@@ -4,7 +4,7 @@
  * (a vendor's product under test, a real TI reference environment).
  *
  * Files: config/environments/<name>.yaml. Selected by `--env <name>` or TI_ENV
- * (default `local`). A single service URL can be overridden with
+ * (default `local`); `--env path/to/file.yaml` loads a file from anywhere. A single service URL can be overridden with
  * TI_<SERVICE>_URL (e.g. TI_PKI_URL=http://10.0.0.5:8080), which also marks that
  * service as external.
  */
@@ -60,10 +60,19 @@ export function environmentNames(): string[] {
     .sort();
 }
 
+/**
+ * Loads an environment by name (config/environments/<name>.yaml) or by path
+ * (anything ending in .yaml/.yml, e.g. a vendor's own file outside the repo).
+ */
 export function loadEnvironment(name = process.env.TI_ENV || 'local', overrides: NodeJS.ProcessEnv = process.env): Environment {
-  const file = path.join(ENVIRONMENTS_DIR, `${name}.yaml`);
-  if (!/^[A-Za-z0-9_.-]+$/.test(name) || !fs.existsSync(file)) {
-    throw new ConfigError(`unknown environment "${name}" (known: ${environmentNames().join(', ') || 'none'}; files in ${ENVIRONMENTS_DIR})`);
+  const isPath = /\.ya?ml$/.test(name);
+  const file = isPath ? path.resolve(name) : path.join(ENVIRONMENTS_DIR, `${name}.yaml`);
+  if (isPath ? !fs.existsSync(file) : !/^[A-Za-z0-9_-]+$/.test(name) || !fs.existsSync(file)) {
+    throw new ConfigError(
+      isPath
+        ? `environment file not found: ${file}`
+        : `unknown environment "${name}" (known: ${environmentNames().join(', ') || 'none'}; files in ${ENVIRONMENTS_DIR})`,
+    );
   }
   let raw: RawEnvironment;
   try {

@@ -23,3 +23,19 @@ test('configuration errors are explained', () => {
   assert.throws(() => resolveEnvironment({ services: { idp: { simulated: false } } }, 'x.yaml'), /external .* has no url/);
   assert.throws(() => resolveEnvironment({ services: { idp: { port: 70000 } } }, 'x.yaml'), /port must be/);
 });
+
+test('an environment can be loaded from a file path', () => {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const os = require('node:os') as typeof import('node:os');
+  const path = require('node:path') as typeof import('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-env-'));
+  const file = path.join(dir, 'vendor.yaml');
+  fs.writeFileSync(file, 'name: vendor\nservices:\n  idp:\n    simulated: false\n    url: https://idp.vendor.test\n  pki:\n    port: 9440\n');
+  const env = loadEnvironment(file, {});
+  assert.equal(env.name, 'vendor');
+  assert.equal(env.services.idp.simulated, false);
+  assert.equal(env.services.idp.url, 'https://idp.vendor.test');
+  assert.equal(env.services.pki.url, 'http://127.0.0.1:9440');
+  assert.throws(() => loadEnvironment(path.join(dir, 'missing.yaml'), {}), /environment file not found/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
