@@ -30,6 +30,6 @@ export const command = {
     }
     const summary = await writeReports({ allure: !flags.has('no-allure') });
     process.stdout.write(summary.text);
-    return 0;
+    return summary.allureProblem ? 1 : 0;
   },
 };

@@ -40,7 +40,7 @@ export const command = {
       const summary = await writeReports({ allure: true });
       banner('summary');
       process.stdout.write(summary.text);
-      return run.exitCode === 0 && summary.scenariosFailed === 0 ? 0 : 1;
+      return run.exitCode === 0 && summary.scenariosFailed === 0 && !summary.allureProblem ? 0 : 1;
     } finally {
       if (ti) {
         await ti.stop();
