@@ -28,9 +28,7 @@ export async function writeReports(opts: { allure: boolean }): Promise<ReportSum
   }
   const scenariosFailed = s.scenarios.failed + s.scenarios.broken + (s.scenarios.undefined ?? 0) + (s.scenarios.ambiguous ?? 0);
   const lines = [
-    `scenarios: ${s.scenarios.total} run — ${s.scenarios.passed} passed, ${s.scenarios.failed} failed, ${s.scenarios.broken} broken`,
-    `requirement coverage: ${s.executable.covered} of ${s.executable.total} executable requirements have a verdict (${s.executable.coveredPercent} %) — ` +
-      `${s.executable.passed} passed, ${s.executable.failed} failed; ${s.requirements.documented} documented`,
+    `scenarios: ${s.scenarios.run} run — ${s.scenarios.passed} passed, ${s.scenarios.failed} failed, ${s.scenarios.broken} broken`,
     '',
     formatTraceSummary(trace).trimEnd(),
     '',

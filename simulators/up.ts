@@ -56,13 +56,13 @@ export async function startSimulatedTi(env: Environment, opts: StartOptions = {}
         rows.push({ name, state: 'external', url: cfg.url, endpoints: {} });
         continue;
       }
-      if (opts.only && !opts.only.includes(name)) {
-        rows.push({ name, state: 'not selected', url: cfg.url, endpoints: {} });
-        continue;
-      }
       const load = SIMULATORS[name];
       if (!load) {
         rows.push({ name, state: 'not simulated', url: '-', endpoints: {} });
+        continue;
+      }
+      if (opts.only && !opts.only.includes(name)) {
+        rows.push({ name, state: 'not selected', url: cfg.url, endpoints: {} });
         continue;
       }
       const dataDir = path.join(env.dataDir, name);
