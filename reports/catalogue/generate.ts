@@ -22,7 +22,9 @@ import type { RequirementsFile, SourceInfo, UseCaseRecord, UseCasesFile } from '
 
 export const CATALOGUE_DIR = __dirname;
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
-export const SHARED_DIR = path.resolve(PROJECT_ROOT, '..', 'shared');
+import { SHARED_DIR } from '../../simulators/lib/shared-data';
+
+export { SHARED_DIR };
 
 export const SEED_FILE = 'seeds/003_88218b568cebd6dc.txt';
 export const POPP_SEED_FILE = 'seeds/000_369e74bb45bbfd8d.txt';

@@ -31,6 +31,34 @@ import {
 } from '@peculiar/asn1-ocsp';
 import { asDer, OID, parseCertificate, serialHex, subjectPublicKeyBits, type ParsedCertificate } from './x509';
 
+
+/** RFC 5280 CRLReason names. */
+export type RevocationReasonName =
+  | 'unspecified'
+  | 'keyCompromise'
+  | 'cACompromise'
+  | 'affiliationChanged'
+  | 'superseded'
+  | 'cessationOfOperation'
+  | 'certificateHold'
+  | 'removeFromCRL'
+  | 'privilegeWithdrawn'
+  | 'aACompromise';
+
+/** RFC 5280 CRLReason codes. */
+export const REVOCATION_REASONS: Record<RevocationReasonName, number> = {
+  unspecified: 0,
+  keyCompromise: 1,
+  cACompromise: 2,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+  certificateHold: 6,
+  removeFromCRL: 8,
+  privilegeWithdrawn: 9,
+  aACompromise: 10,
+};
+
 export const OCSP_OID = {
   basic: id_pkix_ocsp_basic,
   nonce: id_pkix_ocsp_nonce,

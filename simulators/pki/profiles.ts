@@ -32,31 +32,9 @@ export interface SubjectFields {
   title?: string;
 }
 
-export type RevocationReasonName =
-  | 'unspecified'
-  | 'keyCompromise'
-  | 'cACompromise'
-  | 'affiliationChanged'
-  | 'superseded'
-  | 'cessationOfOperation'
-  | 'certificateHold'
-  | 'removeFromCRL'
-  | 'privilegeWithdrawn'
-  | 'aACompromise';
+import type { RevocationReasonName } from '../lib/ocsp';
 
-/** RFC 5280 CRLReason codes. */
-export const REVOCATION_REASONS: Record<RevocationReasonName, number> = {
-  unspecified: 0,
-  keyCompromise: 1,
-  cACompromise: 2,
-  affiliationChanged: 3,
-  superseded: 4,
-  cessationOfOperation: 5,
-  certificateHold: 6,
-  removeFromCRL: 8,
-  privilegeWithdrawn: 9,
-  aACompromise: 10,
-};
+export { REVOCATION_REASONS, type RevocationReasonName } from '../lib/ocsp';
 
 export interface IssueRequest {
   /** Profile name, e.g. "C.HP.QES", "C.HCI.AUT", "C.CH.AUT", "C.FD.SIG", "TLS-SERVER". */

@@ -10,10 +10,12 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import {
   OcspError,
   OcspTransportError,
+  REVOCATION_REASONS,
   queryOcsp,
   verifyOcspResponse,
   type OcspQueryResult,
   type ParsedSingleResponse,
+  type RevocationReasonName,
 } from '../../simulators/lib/ocsp';
 import {
   buildCertificate,
@@ -35,19 +37,6 @@ const AFO = 'TUC_PKI_006';
 /** Allowed distance of producedAt/thisUpdate from the harness's clock. */
 const TIME_TOLERANCE_MS = 5 * 60_000;
 
-/** RFC 5280 CRLReason codes. */
-const CRL_REASONS: Record<string, number> = {
-  unspecified: 0,
-  keyCompromise: 1,
-  cACompromise: 2,
-  affiliationChanged: 3,
-  superseded: 4,
-  cessationOfOperation: 5,
-  certificateHold: 6,
-  removeFromCRL: 8,
-  privilegeWithdrawn: 9,
-  aACompromise: 10,
-};
 
 /** The certificate a scenario asks about. */
 interface SubjectCertificate {
@@ -209,7 +198,7 @@ Then('die OCSP-Antwort nennt den Sperrzeitpunkt und den Sperrgrund {string}', as
     const single = singleResponse(this);
     assert.ok(single.revocationTime instanceof Date, 'revocationTime missing');
     assert.ok(res.producedAt && single.revocationTime.getTime() <= res.producedAt.getTime(), 'revocationTime after producedAt');
-    assert.equal(single.revocationReason, CRL_REASONS[reason], `revocationReason ${single.revocationReason} ≠ ${reason}`);
+    assert.equal(single.revocationReason, REVOCATION_REASONS[reason as RevocationReasonName], `revocationReason ${single.revocationReason} ≠ ${reason}`);
   });
 });
 

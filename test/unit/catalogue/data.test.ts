@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RequirementsFile, UseCasesFile } from '../../../reports/catalogue/types';
+import { sharedPath } from '../../../simulators/lib/shared-data';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
-const SEED = path.resolve(PROJECT_ROOT, '..', 'shared', 'seeds', '003_88218b568cebd6dc.txt');
+const SEED = sharedPath('seeds', '003_88218b568cebd6dc.txt');
 const seed = fs.readFileSync(SEED, 'utf8');
 const seedLines = seed.split('\n');
 

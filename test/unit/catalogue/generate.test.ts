@@ -16,6 +16,7 @@ import {
   generateCatalogue,
   staleFiles,
 } from '../../../reports/catalogue/generate';
+import { sharedPath } from '../../../simulators/lib/shared-data';
 
 test('checked-in requirements.json and use-cases.json are up to date', () => {
   const generated = generateCatalogue();
@@ -50,7 +51,7 @@ test('staleFiles names a changed or missing file', () => {
 test('the generator refuses a seed that does not hold 206 requirements', () => {
   const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'catalogue-shared-'));
   try {
-    const real = path.resolve(PROJECT_ROOT, '..', 'shared');
+    const real = sharedPath();
     for (const rel of [
       'seeds/003_88218b568cebd6dc.txt',
       'seeds/000_369e74bb45bbfd8d.txt',

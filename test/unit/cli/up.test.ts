@@ -42,7 +42,9 @@ test('ti-harness up prints the service table and stops everything on SIGTERM', {
     assert.match(out, new RegExp(`pki\\s+running\\s+http://127\\.0\\.0\\.1:${port}`));
     assert.equal(await isPortOpen('127.0.0.1', port), true, 'PKI listens while up runs');
     child.kill('SIGTERM');
-    assert.equal(await exited, 0, out);
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000).unref())]);
+    assert.notEqual(code, 'hung', `up did not exit within 15 s of SIGTERM (something was not stopped):\n${out}`);
+    assert.equal(code, 0, out);
     assert.match(out, /all services stopped/);
     assert.equal(await isPortOpen('127.0.0.1', port), false, 'nothing listens after SIGTERM');
   } finally {

@@ -9,9 +9,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CmsError, TiCryptoError } from '../../../simulators/lib/crypto-errors';
 import { MAX_CMS_SIZE, parseSignedData, verifySignedData } from '../../../simulators/lib/cms';
+import { sharedPath } from '../../../simulators/lib/shared-data';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
-const SAMPLES_DIR = path.resolve(PROJECT_ROOT, '..', 'shared', 'reference', 'qes-samples');
+const SAMPLES_DIR = sharedPath('reference', 'qes-samples');
 const SAMPLES = fs.readdirSync(SAMPLES_DIR).filter((f) => f.endsWith('.p7')).sort();
 const SEED = Number(process.env.CMS_FUZZ_SEED ?? 0x5eed);
 

@@ -18,9 +18,9 @@ import {
 } from '../../../simulators/lib/cms';
 import { derOid, derUtf8String, parseBer, readEnumerated } from '../../../simulators/lib/der';
 import { loadOrCreatePki, type Pki } from '../../../simulators/pki/hierarchy';
+import { sharedPath } from '../../../simulators/lib/shared-data';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
-const SAMPLES_DIR = path.resolve(PROJECT_ROOT, '..', 'shared', 'reference', 'qes-samples');
+const SAMPLES_DIR = sharedPath('reference', 'qes-samples');
 const SAMPLES = fs.readdirSync(SAMPLES_DIR).filter((f) => f.endsWith('.p7')).sort();
 const isCms = (code: string) => (e: unknown) => e instanceof CmsError && e.code === code;
 

@@ -20,9 +20,9 @@ import {
   vauDecrypt,
   vauEncrypt,
 } from '../../../simulators/lib/vau';
+import { sharedPath } from '../../../simulators/lib/shared-data';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
-const VECTOR = JSON.parse(fs.readFileSync(path.resolve(PROJECT_ROOT, '..', 'shared', 'reference', 'vau-test-vector.json'), 'utf8')) as {
+const VECTOR = JSON.parse(fs.readFileSync(sharedPath('reference', 'vau-test-vector.json'), 'utf8')) as {
   vauPublicKey: { x: string; y: string };
   ephemeralPrivateKey: string;
   ephemeralPublicKey: { x: string; y: string };

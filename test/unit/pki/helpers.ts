@@ -3,8 +3,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { sharedPath } from '../../../simulators/lib/shared-data';
 
-export const REFERENCE_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'reference');
+export const REFERENCE_DIR = sharedPath('reference');
 
 export function tempDir(prefix = 'pki-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
