@@ -10,8 +10,9 @@ export const TAG_KEYS = ['AFO-ID', 'UC', 'TCID', 'TESTFALL', 'PRODUKT', 'Hauptda
 export type TagKey = (typeof TAG_KEYS)[number];
 
 /**
- * Product types under test. DESIGN §3 list plus `TI_PKI` for scenarios that
- * check the harness's own simulated infrastructure (CA, TSL, OCSP).
+ * Product types under test. DESIGN §3 list plus `TI_PKI` and `Karte` for
+ * scenarios that check the harness's own simulated infrastructure (CA, TSL,
+ * OCSP; the virtual smartcards behind PC/SC).
  */
 export const PRODUCTS = [
   'eRp_FD',
@@ -24,6 +25,7 @@ export const PRODUCTS = [
   'PoPP_Service',
   'PoPP_Client',
   'TI_PKI',
+  'Karte',
 ] as const;
 
 /**
