@@ -19,21 +19,9 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadEnvironment } from '../simulators/lib/config';
-import {
-  buildCertificate,
-  certificateSha256,
-  ext,
-  generateBrainpoolKeyPair,
-  keyIdentifier,
-  parseCertificate,
-  spkiDer,
-  toPem,
-  type ExtensionSpec,
-  type ParsedCertificate,
-} from '../simulators/lib/x509';
+import { certificateSha256, generateBrainpoolKeyPair, parseCertificate, spkiDer, toPem, type ParsedCertificate } from '../simulators/lib/x509';
 import type { Pki } from '../simulators/pki/hierarchy';
-import { getProfile, type IssueRequest, type SubjectFields } from '../simulators/pki/profiles';
-import type { CertificateRecord } from '../simulators/pki/store';
+import type { IssueRequest, SubjectFields } from '../simulators/pki/profiles';
 import { INSTITUTION_OIDS, PROFESSION_OIDS, type CardType, type Persona } from './persona';
 
 /** The X.509 certificates (E256) of each card type, in the order they are issued. */
@@ -184,59 +172,11 @@ interface Issued {
   serialNumber: string;
 }
 
-function randomSerial(): Buffer {
-  const b = crypto.randomBytes(8);
-  b[0] &= 0x7f;
-  if (b[0] === 0) b[0] = 0x01;
-  return b;
-}
-
 /**
  * A certificate whose admission has no registrationNumber (Telematik-ID). The PKI's `issue` always puts one
  * into HBA and SMC-B certificates, so this builds the certificate from the same profile definition, signs it
  * with the same CA and registers it in the PKI's status store (OCSP knows it).
  */
-function issueWithoutTelematikId(pki: Pki, req: IssueRequest, notBefore: Date, notAfter: Date): Issued {
-  const profile = getProfile(req.profile);
-  const ca = pki.cas[profile.ca];
-  const { publicKey, privateKey } = generateBrainpoolKeyPair();
-  const subject = profile.subject({ request: req, random: () => crypto.randomInt(0, 1e9).toString().padStart(24, '0') }, undefined);
-  const extensions: ExtensionSpec[] = [
-    ext.subjectKeyIdentifier(keyIdentifier(publicKey)),
-    ext.authorityKeyIdentifier(keyIdentifier(ca.parsed.publicKey)),
-    ext.basicConstraints(false),
-    ext.keyUsage(profile.keyUsage),
-  ];
-  if (profile.extKeyUsage.length) extensions.push(ext.extKeyUsage(profile.extKeyUsage));
-  extensions.push(ext.certificatePolicies(profile.policies));
-  extensions.push(ext.authorityInfoAccessOcsp(pki.ocspUrl));
-  extensions.push(
-    ext.admission({
-      admissionAuthority: profile.admissionAuthority,
-      professionItems: [req.professionItem ?? profile.admissionRole?.item ?? 'unspecified'],
-      professionOids: [req.professionOid ?? (profile.admissionRole?.oid as string)],
-    }),
-  );
-  if (profile.qcStatements) extensions.push(ext.qcStatements(profile.qcStatements));
-  let serial = randomSerial();
-  while (pki.store.has(serial.toString('hex'))) serial = randomSerial();
-  const der = buildCertificate({ serialNumber: serial, issuer: ca.parsed.subjectDer, subject, notBefore, notAfter, publicKey, signingKey: ca.privateKey, extensions });
-  const parsed = parseCertificate(der);
-  const record: CertificateRecord = {
-    serialNumber: parsed.serialNumber,
-    ca: ca.name,
-    profile: profile.name,
-    subject: parsed.subject,
-    notBefore: notBefore.toISOString(),
-    notAfter: notAfter.toISOString(),
-    issuedAt: pki.clock().toISOString(),
-    certHash: certificateSha256(der).toString('hex'),
-    status: 'good',
-  };
-  pki.store.add(record);
-  return { certificate: der, privateKey, serialNumber: parsed.serialNumber };
-}
-
 function issueOne(pki: Pki, p: Persona, profile: string): Issued {
   const req = issueRequestFor(p, profile);
   const now = pki.clock();
@@ -246,14 +186,10 @@ function issueOne(pki: Pki, p: Persona, profile: string): Issued {
     notBefore = new Date(now.getTime() - 2 * 365 * DAY_MS);
     notAfter = new Date(now.getTime() - 30 * DAY_MS);
   }
-  let issued: Issued;
-  if (p.type !== 'eGK' && p.negative.noTelematikId) {
-    issued = issueWithoutTelematikId(pki, req, notBefore ?? new Date(now.getTime() - 3600 * 1000), notAfter ?? new Date(now.getTime() + 5 * 365 * DAY_MS));
-  } else {
-    const r = pki.issue({ ...req, ...(notBefore ? { notBefore, notAfter } : {}) });
-    if (!r.privateKey) throw new IdentityError(`${p.name}: the PKI returned no private key for ${profile}`);
-    issued = { certificate: r.certificate, privateKey: r.privateKey, serialNumber: r.serialNumber };
-  }
+  const noTelematikId = p.type !== 'eGK' && p.negative.noTelematikId;
+  const r = pki.issue({ ...req, ...(noTelematikId ? { telematikId: null } : {}), ...(notBefore ? { notBefore, notAfter } : {}) });
+  if (!r.privateKey) throw new IdentityError(`${p.name}: the PKI returned no private key for ${profile}`);
+  const issued: Issued = { certificate: r.certificate, privateKey: r.privateKey, serialNumber: r.serialNumber };
   if (p.negative.certificates === 'revoked') pki.revoke(issued.serialNumber, p.negative.revocationReason ?? 'keyCompromise');
   return issued;
 }

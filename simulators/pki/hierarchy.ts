@@ -467,8 +467,9 @@ class SimulatedPki implements Pki {
     const reasonCode = revocationReasonCode(request.revocationReason);
     const revocationTime = toDate(request.revocationTime, 'revocationTime');
 
-    let telematikId = request.telematikId;
-    if (telematikId === undefined && profile.telematikIdPrefix) telematikId = `${profile.telematikIdPrefix}${randomDigits(10)}`;
+    // null: deliberately no registration number (negative tests: "HBA without Telematik-ID").
+    let telematikId = request.telematikId === null ? undefined : request.telematikId;
+    if (request.telematikId === undefined && profile.telematikIdPrefix) telematikId = `${profile.telematikIdPrefix}${randomDigits(10)}`;
     if (telematikId !== undefined && !PRINTABLE.test(telematikId)) {
       throw new ProfileError(`telematikId must consist of PrintableString characters (A-Z a-z 0-9 space '()+,-./:=?), got "${telematikId}"`);
     }

@@ -41,7 +41,8 @@ export interface IssueRequest {
   profile: string;
   subject?: SubjectFields;
   /** Telematik-ID (registrationNumber in the admission); generated when absent for HBA / SMC-B. */
-  telematikId?: string;
+  /** Registration number in the admission; generated when absent, left out when null. */
+  telematikId?: string | null;
   /** Override the profession / institution / role OID of the admission (negative tests: wrong role). */
   professionOid?: string;
   /** Override the profession text of the admission. */
