@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   report: async () => (await import('./commands/report')).command,
   catalogue: async () => (await import('./commands/catalogue')).command,
   run: async () => (await import('./commands/run')).command,
+  cards: async () => (await import('./commands/cards')).command,
 };
 
 const SUMMARIES: Record<string, string> = {
@@ -22,6 +23,7 @@ const SUMMARIES: Record<string, string> = {
   report: 'write the Allure report and the traceability matrix',
   catalogue: 'print the requirement catalogue (206 requirements, 23 use cases)',
   run: 'the main job: start the TI, run all features, write both reports, print the summary',
+  cards: 'list the virtual cards; insert or remove them while "ti-harness up" runs',
 };
 
 export const MAIN_HELP = `ti-harness — conformance test harness for the TI (E-Rezept, PoPP)

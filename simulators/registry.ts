@@ -8,7 +8,8 @@ import type { ServiceStarter } from './lib/service';
 
 export const SIMULATORS: Partial<Record<ServiceName, () => Promise<ServiceStarter>>> = {
   pki: async () => (await import('./pki/service')).start,
+  cards: async () => (await import('../cards/service')).start,
 };
 
 /** Start order: services later in the list may depend on earlier ones (all trust the PKI). */
-export const START_ORDER: ServiceName[] = ['pki', 'idp', 'konnektor', 'vzd', 'fachdienst', 'zeta', 'popp', 'fdv', 'wiremock'];
+export const START_ORDER: ServiceName[] = ['pki', 'cards', 'idp', 'konnektor', 'vzd', 'fachdienst', 'zeta', 'popp', 'fdv', 'wiremock'];

@@ -24,12 +24,29 @@ export interface ServiceConfig {
   url: string;
 }
 
+/**
+ * The virtual card terminal of the `cards` service (docs/pcsc.md): how many
+ * PC/SC readers pcscd offers, where vpcd listens, and which persona cards are
+ * inserted at start (in slot order: the first name goes into slot 0, …).
+ */
+export interface CardsConfig {
+  /** Number of reader slots: 2 or 4 (vpcd's driver gives readers in pairs; a pcsc-mini client sees at most 4). */
+  slots: number;
+  /** vpcd listens on vpcdPort + slot (TCP, all interfaces). */
+  vpcdPort: number;
+  /** Persona names of the cards inserted at start, slot 0 first. */
+  insert: string[];
+}
+
+export const DEFAULT_CARDS_CONFIG: CardsConfig = { slots: 4, vpcdPort: 35963, insert: [] };
+
 export interface Environment {
   name: string;
   host: string;
   /** Absolute directory for persistent simulator state. */
   dataDir: string;
   services: Record<ServiceName, ServiceConfig>;
+  cards: CardsConfig;
   /** Path of the file it was read from. */
   source: string;
 }
@@ -44,11 +61,18 @@ interface RawServiceConfig {
   url?: string;
 }
 
+interface RawCardsConfig {
+  slots?: number;
+  vpcdPort?: number;
+  insert?: string[] | null;
+}
+
 interface RawEnvironment {
   name?: string;
   host?: string;
   dataDir?: string;
   services?: Record<string, RawServiceConfig | null>;
+  cards?: RawCardsConfig | null;
 }
 
 export function environmentNames(): string[] {
@@ -110,5 +134,27 @@ export function resolveEnvironment(raw: RawEnvironment, source: string, override
     services[name] = { name, simulated, port, url: url.replace(/\/+$/, '') };
   }
   const dataDir = path.resolve(PROJECT_ROOT, raw.dataDir ?? path.join('.data', raw.name ?? 'local'));
-  return { name: raw.name ?? path.basename(source, '.yaml'), host, dataDir, services, source };
+  const cards = resolveCards(raw.cards ?? {}, source);
+  return { name: raw.name ?? path.basename(source, '.yaml'), host, dataDir, services, cards, source };
+}
+
+function resolveCards(rc: RawCardsConfig, source: string): CardsConfig {
+  const slots = rc.slots ?? DEFAULT_CARDS_CONFIG.slots;
+  if (slots !== 2 && slots !== 4) {
+    throw new ConfigError(`${source}: cards.slots must be 2 or 4, got ${String(slots)} (vpcd gives readers in pairs; a pcsc-mini client sees at most 4 readers; see docs/pcsc.md)`);
+  }
+  const vpcdPort = rc.vpcdPort ?? DEFAULT_CARDS_CONFIG.vpcdPort;
+  if (!Number.isInteger(vpcdPort) || vpcdPort < 1024 || vpcdPort + slots - 1 > 65535) {
+    throw new ConfigError(`${source}: cards.vpcdPort must be an integer 1024..${65536 - slots}, got ${String(vpcdPort)}`);
+  }
+  const insert = rc.insert ?? [];
+  if (!Array.isArray(insert) || insert.some((p) => typeof p !== 'string' || !p.trim())) {
+    throw new ConfigError(`${source}: cards.insert must be a list of persona names`);
+  }
+  if (insert.length > slots) {
+    throw new ConfigError(`${source}: cards.insert names ${insert.length} cards but there are only ${slots} slots`);
+  }
+  const twice = insert.filter((p, i) => insert.indexOf(p) !== i);
+  if (twice.length) throw new ConfigError(`${source}: cards.insert names ${twice.join(', ')} more than once (a card can be in one slot only)`);
+  return { slots, vpcdPort, insert: insert.map((p) => p.trim()) };
 }

@@ -13,6 +13,8 @@ export const DEFAULT_PORTS = {
   zeta: 8446,
   fdv: 8447,
   wiremock: 8448,
+  /** Admin API of the virtual cards (pcscd + vpcd + card OS); the cards themselves speak PC/SC. */
+  cards: 8449,
 } as const;
 
 export type ServiceName = keyof typeof DEFAULT_PORTS;
