@@ -25,6 +25,8 @@ const DEBIAN_PACKAGES = [
   'chromium',
   'default-jre-headless',
   'openssl',
+  'iproute2', // ip: the loopback quick-ACK route for fast vpcd round trips (docs/pcsc.md)
+  'util-linux', // unshare/setpriv: the harness's private pcscd mount namespace
 ];
 const STAMP = path.join(ROOT, 'node_modules', '.ti-harness-install-stamp');
 

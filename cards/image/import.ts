@@ -27,7 +27,7 @@ import type {
   TransparentFile,
   TransportStatus,
 } from '../os/model';
-import { decodePinBlock } from '../os/pin-block';
+import { decodePinBlock } from '../../simulators/lib/pin-block';
 import { accessRulesFor, type CardInterface } from './access-rules';
 
 export class CardImageError extends Error {

@@ -9,7 +9,7 @@
 // yields 6F00. The card mutates its object system (retry counters, secrets):
 // give each card its own copy (cloneObjectSystem).
 
-import { type CommandApdu, encodeResponse, parseApdu, respond, type ResponseApdu, SW } from './apdu';
+import { type CommandApdu, encodeResponse, parseApdu, respond, type ResponseApdu, SW } from '../../simulators/lib/apdu';
 import { CardContext, type CommandHandler } from './context';
 import {
   getChallenge,

@@ -2,7 +2,7 @@
 // status, security environment) that the command handlers work on.
 
 import { randomBytes } from 'node:crypto';
-import type { CommandApdu, ResponseApdu } from './apdu';
+import type { CommandApdu, ResponseApdu } from '../../simulators/lib/apdu';
 import type { DedicatedFile, ElementaryFile, PrivateKey, PublicKey } from './model';
 import { SecurityState } from './security';
 import type { ObjectTree } from './tree';

@@ -4,7 +4,7 @@
 
 import { constants, privateEncrypt } from 'node:crypto';
 import { bp256SignDigest } from '../../../simulators/lib/bp256';
-import { type CommandApdu, type ResponseApdu, respond, SW } from '../apdu';
+import { type CommandApdu, type ResponseApdu, respond, SW } from '../../../simulators/lib/apdu';
 import type { CardContext } from '../context';
 import type { KeyAlgorithm, PrivateKey } from '../model';
 import { signPssDigest } from '../rsa';

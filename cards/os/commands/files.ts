@@ -1,6 +1,6 @@
 // File commands: SELECT, READ BINARY, READ RECORD (gemSpec_COS 14.2, 14.3, 14.4).
 
-import { type CommandApdu, type ResponseApdu, respond, SW } from '../apdu';
+import { type CommandApdu, type ResponseApdu, respond, SW } from '../../../simulators/lib/apdu';
 import type { CardContext } from '../context';
 import { fileFcp, folderFcp } from '../fcp';
 import type { CardObject, DedicatedFile, ElementaryFile } from '../model';

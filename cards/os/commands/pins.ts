@@ -1,10 +1,10 @@
 // Password commands: VERIFY, GET PIN STATUS, CHANGE REFERENCE DATA,
 // RESET RETRY COUNTER (gemSpec_COS 14.6).
 
-import { type CommandApdu, type ResponseApdu, respond, SW, swRetries } from '../apdu';
+import { type CommandApdu, type ResponseApdu, respond, SW, swRetries } from '../../../simulators/lib/apdu';
 import type { CardContext } from '../context';
 import type { Password } from '../model';
-import { decodePinBlock, PIN_BLOCK_LENGTH } from '../pin-block';
+import { decodePinBlock, PIN_BLOCK_LENGTH } from '../../../simulators/lib/pin-block';
 import type { AnyPassword } from '../tree';
 
 interface Resolved {

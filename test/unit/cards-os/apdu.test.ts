@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildApdu, parseApdu, SW } from '../../../cards/os/apdu';
+import { buildApdu, parseApdu, SW } from '../../../simulators/lib/apdu';
 import { buildTestCard, hex, tx } from './helpers';
 
 const h = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');

@@ -2,10 +2,10 @@
 // builder API and a transmit helper.
 
 import type { KeyObject } from 'node:crypto';
-import { decodeResponse } from '../../../cards/os/apdu';
+import { decodeResponse } from '../../../simulators/lib/apdu';
 import { df, ef, key, mf, mrpin, objectSystem, pin, publicKey, recordEf } from '../../../cards/os/builder';
 import { CardOs } from '../../../cards/os/card';
-import { encodePinBlock } from '../../../cards/os/pin-block';
+import { encodePinBlock } from '../../../simulators/lib/pin-block';
 import { bp256UncompressedPoint, generateBp256KeyPair } from '../../../simulators/lib/bp256';
 
 export const AID_MF = 'D2760001448000';

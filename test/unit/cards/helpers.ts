@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { encodePinBlock } from '../../../cards/os/pin-block';
+import { encodePinBlock } from '../../../simulators/lib/pin-block';
 import type { CardOs } from '../../../cards/os/card';
 import { loadOrCreatePkiSync, type Pki } from '../../../simulators/pki/hierarchy';
 
