@@ -67,6 +67,14 @@ export function parseScenarioSummary(output: string): CucumberRun['scenarios'] {
   return counts;
 }
 
+/** Cucumber options that take a value (the value is not a feature path). */
+const VALUE_OPTIONS = new Set(['--tags', '-t', '--name', '--profile', '-p', '--parallel', '--format', '-f', '--format-options', '--require', '-r', '--import', '-i', '--require-module', '--world-parameters', '--retry', '--retry-tag-filter', '--language', '--order', '--config', '-c']);
+
+/** True when the arguments name feature files or folders (positional arguments). */
+export function namesFeaturePaths(args: string[]): boolean {
+  return args.some((a, i) => !a.startsWith('-') && !(i > 0 && VALUE_OPTIONS.has(args[i - 1])));
+}
+
 export function runCucumber(env: Environment, args: string[]): Promise<CucumberRun> {
   if (!fs.existsSync(CUCUMBER_BIN)) {
     return Promise.reject(new Error(`Cucumber is not installed (${CUCUMBER_BIN}); run npm start or npm ci`));
@@ -75,7 +83,12 @@ export function runCucumber(env: Environment, args: string[]): Promise<CucumberR
     let tail = '';
     const child = spawn(process.execPath, [CUCUMBER_BIN, '--config', 'cucumber.js', ...args], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, TI_ENV: env.name, FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
+      env: {
+        ...process.env,
+        TI_ENV: env.source,
+        TI_CUCUMBER_CLI_PATHS: namesFeaturePaths(args) ? '1' : '0',
+        FORCE_COLOR: process.stdout.isTTY ? '1' : '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const forward = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {

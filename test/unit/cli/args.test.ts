@@ -44,3 +44,11 @@ test('service table lists services, states and endpoints in aligned columns', ()
   assert.match(lines[2], /^\s+ocsp\s+http:\/\/127\.0\.0\.1:8440\/ocsp$/);
   assert.equal(lines[1].indexOf('http'), lines[0].indexOf('URL'));
 });
+
+test('feature paths among Cucumber options are recognised, option values are not', () => {
+  const { namesFeaturePaths } = require('../../../cli/conformance') as typeof import('../../../cli/conformance');
+  assert.equal(namesFeaturePaths(['features/karten']), true);
+  assert.equal(namesFeaturePaths(['--tags', '@AFO-ID:A_18816', '--parallel', '2']), false);
+  assert.equal(namesFeaturePaths(['--name', 'OCSP', 'features/infrastruktur/pki-ocsp.feature:12']), true);
+  assert.equal(namesFeaturePaths([]), false);
+});
