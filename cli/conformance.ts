@@ -4,9 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Environment } from '../simulators/lib/config';
+import { canConnect } from '../simulators/lib/net-probe';
 import { SIMULATORS } from '../simulators/registry';
 import { startSimulatedTi, type SimulatedTi } from '../simulators/up';
 import type { ServiceName } from '../simulators/lib/ports';
@@ -22,16 +22,7 @@ export function clearRunOutput(): void {
 }
 
 export function isPortOpen(host: string, port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return canConnect({ host, port }, timeoutMs);
 }
 
 /**

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { canConnect } from '../../simulators/lib/net-probe';
 
 /** Where Debian and other distributions put vsmartcard's vpcd driver. */
 export const VPCD_DRIVER_CANDIDATES = [
@@ -152,16 +153,7 @@ export function listeningPortOwner(port: number): ProcessInfo | undefined {
 
 /** True when a Unix socket at `socketPath` accepts connections (the probe connection is closed at once). */
 export function canConnectUnix(socketPath: string, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ path: socketPath });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return canConnect({ path: socketPath }, timeoutMs);
 }
 
 export function isRoot(): boolean {

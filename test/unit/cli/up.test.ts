@@ -2,23 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isPortOpen } from '../../../cli/conformance';
+import { freePort } from '../../../simulators/lib/net-probe';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 test('ti-harness up prints the service table and stops everything on SIGTERM', { timeout: 60_000 }, async () => {
   const port = await freePort();

@@ -7,7 +7,6 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ATR } from '../../../cards/objsys';
@@ -17,6 +16,7 @@ import { StubCard, STUB_ATR } from '../../../cards/vpcd/stub-card';
 import { resolveEnvironment } from '../../../simulators/lib/config';
 import { openReader } from '../../../simulators/lib/pcsc-reader';
 import { freeVpcdBase, ROOT, run, waitFor } from './helpers';
+import { freePort } from '../../../simulators/lib/net-probe';
 
 const CLI = path.join(ROOT, 'bin', 'ti-harness.js');
 /** The ATR of the G2.1 eGK object system. */
@@ -31,16 +31,6 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function writeEnv(name: string, adminPort: number, vpcdPort: number, insert: string[]): string {
   const file = path.join(tmp, `${name}.yaml`);
