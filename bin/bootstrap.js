@@ -27,6 +27,7 @@ const DEBIAN_PACKAGES = [
   'openssl',
   'iproute2', // ip: the loopback quick-ACK route for fast vpcd round trips (docs/pcsc.md)
   'util-linux', // unshare/setpriv: the harness's private pcscd mount namespace
+  'libxml2-utils', // xmllint: validates the Konnektor's SOAP messages against the gematik XSDs
 ];
 const STAMP = path.join(ROOT, 'node_modules', '.ti-harness-install-stamp');
 

@@ -9,7 +9,7 @@ const bootstrap = require('../../../bin/bootstrap') as {
 };
 
 test('the bootstrap knows every Debian package the harness needs', () => {
-  for (const p of ['pcscd', 'vsmartcard-vpcd', 'pcsc-tools', 'opensc', 'libpcsclite1', 'chromium', 'default-jre-headless', 'openssl', 'iproute2', 'util-linux']) {
+  for (const p of ['pcscd', 'vsmartcard-vpcd', 'pcsc-tools', 'opensc', 'libpcsclite1', 'chromium', 'default-jre-headless', 'openssl', 'iproute2', 'util-linux', 'libxml2-utils']) {
     assert.ok(bootstrap.DEBIAN_PACKAGES.includes(p), p);
   }
 });
