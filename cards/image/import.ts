@@ -10,7 +10,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { bp256PrivateKeyFromRaw, bp256PublicKeyFromPoint } from '../../simulators/lib/bp256';
-import { attr, childElements, parseXml, textContent, type XmlElement } from '../../simulators/pki/xml';
+import { attr, childElements, parseXml, textContent, type XmlElement } from '../../simulators/lib/xml';
 import type {
   AccessRule,
   CardObject,

@@ -40,6 +40,60 @@ export interface CardsConfig {
 
 export const DEFAULT_CARDS_CONFIG: CardsConfig = { slots: 4, vpcdPort: 35963, insert: [] };
 
+/**
+ * The simulated Konnektor (docs/konnektor.md): transport security and the information model
+ * (Infomodell) that decides which caller may use which card terminal.
+ */
+export interface KonnektorConfig {
+  /** Serve HTTPS with a server certificate from the simulated PKI (connector.sds TLSMandatory). */
+  tls: boolean;
+  /** Require a TLS client certificate from the client systems (connector.sds ClientAutMandatory; needs tls). */
+  clientAuth: boolean;
+  /** Largest SOAP request body in bytes (larger ones get HTTP 413). */
+  maxBodyBytes: number;
+  cardTerminals: KonnektorCardTerminal[];
+  clientSystems: KonnektorClientSystem[];
+  workplaces: KonnektorWorkplace[];
+  mandants: KonnektorMandant[];
+}
+
+/** A card terminal: a group of slots (PC/SC readers) of the cards service. */
+export interface KonnektorCardTerminal {
+  /** CtId in the Konnektor's interfaces. */
+  id: string;
+  name: string;
+  /** Slots of the cards service (0-based) in this terminal; SlotId = position + 1. */
+  slots: number[];
+  /** MacAddress reported by GetCardTerminals (aa-bb-cc-dd-ee-ff). */
+  macAddress: string;
+}
+
+export interface KonnektorClientSystem {
+  id: string;
+  /**
+   * With clientAuth: the subject CN the client system's TLS certificate must carry (any
+   * certificate that chains to the simulated PKI's root when absent).
+   */
+  certificateCn?: string;
+}
+
+export interface KonnektorWorkplace {
+  id: string;
+  /** Card terminals at this workplace (PIN entry possible). */
+  localTerminals: string[];
+  /** Card terminals the workplace may use remotely. */
+  remoteTerminals: string[];
+  /** Client systems that may call on behalf of this workplace. */
+  clientSystems: string[];
+}
+
+export interface KonnektorMandant {
+  id: string;
+  clientSystems: string[];
+  workplaces: string[];
+  cardTerminals: string[];
+}
+
 export interface Environment {
   name: string;
   host: string;
@@ -47,6 +101,7 @@ export interface Environment {
   dataDir: string;
   services: Record<ServiceName, ServiceConfig>;
   cards: CardsConfig;
+  konnektor: KonnektorConfig;
   /** Path of the file it was read from. */
   source: string;
 }
@@ -67,12 +122,23 @@ interface RawCardsConfig {
   insert?: string[] | null;
 }
 
+interface RawKonnektorConfig {
+  tls?: boolean;
+  clientAuth?: boolean;
+  maxBodyBytes?: number;
+  cardTerminals?: Array<{ id?: string; name?: string; slots?: number[]; macAddress?: string }> | null;
+  clientSystems?: Array<{ id?: string; certificateCn?: string } | string> | null;
+  workplaces?: Array<{ id?: string; localTerminals?: string[]; remoteTerminals?: string[]; clientSystems?: string[] }> | null;
+  mandants?: Array<{ id?: string; clientSystems?: string[]; workplaces?: string[]; cardTerminals?: string[] }> | null;
+}
+
 interface RawEnvironment {
   name?: string;
   host?: string;
   dataDir?: string;
   services?: Record<string, RawServiceConfig | null>;
   cards?: RawCardsConfig | null;
+  konnektor?: RawKonnektorConfig | null;
 }
 
 export function environmentNames(): string[] {
@@ -135,7 +201,11 @@ export function resolveEnvironment(raw: RawEnvironment, source: string, override
   }
   const dataDir = path.resolve(PROJECT_ROOT, raw.dataDir ?? path.join('.data', raw.name ?? 'local'));
   const cards = resolveCards(raw.cards ?? {}, source);
-  return { name: raw.name ?? path.basename(source, '.yaml'), host, dataDir, services, cards, source };
+  const konnektor = resolveKonnektor(raw.konnektor ?? {}, cards, source);
+  // A simulated Konnektor with TLS is reached over https unless a URL was given explicitly.
+  const k = services.konnektor;
+  if (konnektor.tls && k.simulated && !raw.services?.konnektor?.url) k.url = `https://${host}:${k.port}`;
+  return { name: raw.name ?? path.basename(source, '.yaml'), host, dataDir, services, cards, konnektor, source };
 }
 
 function resolveCards(rc: RawCardsConfig, source: string): CardsConfig {
@@ -157,4 +227,104 @@ function resolveCards(rc: RawCardsConfig, source: string): CardsConfig {
   const twice = insert.filter((p, i) => insert.indexOf(p) !== i);
   if (twice.length) throw new ConfigError(`${source}: cards.insert names ${twice.join(', ')} more than once (a card can be in one slot only)`);
   return { slots, vpcdPort, insert: insert.map((p) => p.trim()) };
+}
+
+const DEFAULT_KONNEKTOR_MAX_BODY = 16 * 1024 * 1024;
+
+/**
+ * The Konnektor section. Without one, the Konnektor has one card terminal "CT-SIM-1" with all
+ * slots of the cards service, one client system, one workplace and one Mandant that may use it all
+ * (the ids below), TLS on and no client-certificate authentication.
+ */
+export const DEFAULT_KONNEKTOR_IDS = { mandant: 'Mandant-SIM', clientSystem: 'CS-SIM', workplace: 'WP-SIM', cardTerminal: 'CT-SIM-1' } as const;
+
+function resolveKonnektor(rk: RawKonnektorConfig, cards: CardsConfig, source: string): KonnektorConfig {
+  const where = (field: string) => `${source}: konnektor.${field}`;
+  const fail = (field: string, msg: string): never => {
+    throw new ConfigError(`${where(field)} ${msg}`);
+  };
+  const tls = rk.tls ?? true;
+  if (typeof tls !== 'boolean') fail('tls', 'must be true or false');
+  const clientAuth = rk.clientAuth ?? false;
+  if (typeof clientAuth !== 'boolean') fail('clientAuth', 'must be true or false');
+  if (clientAuth && !tls) fail('clientAuth', 'needs tls: true (client certificates are part of the TLS handshake)');
+  const maxBodyBytes = rk.maxBodyBytes ?? DEFAULT_KONNEKTOR_MAX_BODY;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) fail('maxBodyBytes', `must be an integer >= 1024, got ${String(maxBodyBytes)}`);
+
+  const allSlots = Array.from({ length: cards.slots }, (_, i) => i);
+  const ids = DEFAULT_KONNEKTOR_IDS;
+  const idList = (field: string, v: unknown): string[] => {
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x.trim() || x.length > 64)) fail(field, 'must be a list of ids (1..64 characters)');
+    return (v as string[]).map((x) => x.trim());
+  };
+  const checkId = (field: string, id: unknown): string => {
+    if (typeof id !== 'string' || !id.trim() || id.length > 64) fail(field, 'needs an id of 1..64 characters');
+    return (id as string).trim();
+  };
+
+  const cardTerminals: KonnektorCardTerminal[] = (rk.cardTerminals ?? [{ id: ids.cardTerminal, slots: allSlots }]).map((t, i) => {
+    const id = checkId(`cardTerminals[${i}].id`, t?.id);
+    const slots = t.slots ?? [];
+    if (!Array.isArray(slots) || slots.length === 0 || slots.some((s) => !Number.isInteger(s) || s < 0 || s >= cards.slots)) {
+      fail(`cardTerminals[${i}].slots`, `must list slots of the cards service (0..${cards.slots - 1})`);
+    }
+    const macAddress = t.macAddress ?? `02-00-00-00-00-${(i + 1).toString(16).padStart(2, '0')}`;
+    if (!/^[0-9a-fA-F]{2}(-[0-9a-fA-F]{2}){5}$/.test(macAddress)) fail(`cardTerminals[${i}].macAddress`, 'must look like 02-00-00-00-00-01');
+    return { id, name: t.name ?? `Virtual card terminal ${id}`, slots: [...slots], macAddress };
+  });
+  const slotOwner = new Map<number, string>();
+  for (const t of cardTerminals) {
+    for (const s of t.slots) {
+      if (slotOwner.has(s)) fail('cardTerminals', `slot ${s} is in both ${slotOwner.get(s)} and ${t.id}`);
+      slotOwner.set(s, t.id);
+    }
+  }
+  const clientSystems: KonnektorClientSystem[] = (rk.clientSystems ?? [{ id: ids.clientSystem }]).map((c, i) =>
+    typeof c === 'string' ? { id: checkId(`clientSystems[${i}]`, c) } : { id: checkId(`clientSystems[${i}].id`, c?.id), ...(c.certificateCn ? { certificateCn: String(c.certificateCn) } : {}) },
+  );
+  const terminalIds = cardTerminals.map((t) => t.id);
+  const workplaces: KonnektorWorkplace[] = (
+    rk.workplaces ?? [{ id: ids.workplace, localTerminals: terminalIds, remoteTerminals: [], clientSystems: clientSystems.map((c) => c.id) }]
+  ).map((w, i) => ({
+    id: checkId(`workplaces[${i}].id`, w?.id),
+    localTerminals: idList(`workplaces[${i}].localTerminals`, w.localTerminals),
+    remoteTerminals: idList(`workplaces[${i}].remoteTerminals`, w.remoteTerminals),
+    clientSystems: idList(`workplaces[${i}].clientSystems`, w.clientSystems ?? clientSystems.map((c) => c.id)),
+  }));
+  const mandants: KonnektorMandant[] = (
+    rk.mandants ?? [{ id: ids.mandant, clientSystems: clientSystems.map((c) => c.id), workplaces: workplaces.map((w) => w.id), cardTerminals: terminalIds }]
+  ).map((m, i) => ({
+    id: checkId(`mandants[${i}].id`, m?.id),
+    clientSystems: idList(`mandants[${i}].clientSystems`, m.clientSystems),
+    workplaces: idList(`mandants[${i}].workplaces`, m.workplaces),
+    cardTerminals: idList(`mandants[${i}].cardTerminals`, m.cardTerminals),
+  }));
+
+  const dupes = (kind: string, list: { id: string }[]) => {
+    const seen = new Set<string>();
+    for (const x of list) {
+      if (seen.has(x.id)) fail(kind, `names "${x.id}" twice`);
+      seen.add(x.id);
+    }
+    return seen;
+  };
+  const T = dupes('cardTerminals', cardTerminals);
+  const C = dupes('clientSystems', clientSystems);
+  const W = dupes('workplaces', workplaces);
+  dupes('mandants', mandants);
+  const known = (field: string, set: Set<string>, refs: string[], kind: string) => {
+    for (const r of refs) if (!set.has(r)) fail(field, `names unknown ${kind} "${r}" (known: ${[...set].join(', ') || 'none'})`);
+  };
+  workplaces.forEach((w, i) => {
+    known(`workplaces[${i}].localTerminals`, T, w.localTerminals, 'card terminal');
+    known(`workplaces[${i}].remoteTerminals`, T, w.remoteTerminals, 'card terminal');
+    known(`workplaces[${i}].clientSystems`, C, w.clientSystems, 'client system');
+  });
+  mandants.forEach((m, i) => {
+    known(`mandants[${i}].clientSystems`, C, m.clientSystems, 'client system');
+    known(`mandants[${i}].workplaces`, W, m.workplaces, 'workplace');
+    known(`mandants[${i}].cardTerminals`, T, m.cardTerminals, 'card terminal');
+  });
+  return { tls, clientAuth, maxBodyBytes, cardTerminals, clientSystems, workplaces, mandants };
 }

@@ -12,7 +12,7 @@ import { CA_NAMES, type KeyAndCertificate, type Pki } from './hierarchy';
 import { CERT_TYPE, POLICY } from './oids';
 import { PROFILES, type CaName } from './profiles';
 import { signEnveloped } from './xmldsig';
-import { childElements, el, findAll, parseXml, serializeDocument, textContent, type XmlElement } from './xml';
+import { childElements, el, findAll, parseXml, serializeDocument, textContent, type XmlElement } from '../lib/xml';
 
 export const TSL_NS = 'http://uri.etsi.org/02231/v2#';
 

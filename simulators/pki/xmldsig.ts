@@ -19,7 +19,7 @@ import {
   parseXml,
   textContent,
   type XmlElement,
-} from './xml';
+} from '../lib/xml';
 
 export const DSIG = {
   ns: 'http://www.w3.org/2000/09/xmldsig#',

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildPersonaObjectSystem, type PersonaCardOptions } from '../../../cards';
 import type { AccessCondition, AccessRule, CardObject, DedicatedFile, ObjectSystem } from '../../../cards/os/model';
 import { sharedPath } from '../../../simulators/lib/shared-data';
-import { attr, childElements, parseXml, type XmlElement } from '../../../simulators/pki/xml';
+import { attr, childElements, parseXml, type XmlElement } from '../../../simulators/lib/xml';
 import { testEnvironment } from './helpers';
 
 // ---------------------------------------------------------------------------

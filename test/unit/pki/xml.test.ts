@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import { buildCertificate, ext, generateBrainpoolKeyPair } from '../../../simulators/lib/x509';
-import { el, excC14n, findAll, namespacesInScope, parseXml, serializeDocument, XmlParseError } from '../../../simulators/pki/xml';
+import { el, excC14n, findAll, namespacesInScope, parseXml, serializeDocument, XmlParseError } from '../../../simulators/lib/xml';
 import { signEnveloped, verifyEnveloped } from '../../../simulators/pki/xmldsig';
 import { tempDir, writeFile } from './helpers';
 

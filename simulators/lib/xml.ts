@@ -75,7 +75,7 @@ export function serializeDocument(root: XmlElement): string {
 
 type NsMap = Record<string, string>;
 
-function declaredNamespaces(e: XmlElement): NsMap {
+export function declaredNamespaces(e: XmlElement): NsMap {
   const out: NsMap = {};
   for (const [k, v] of e.attrs) {
     if (k === 'xmlns') out[''] = v;
@@ -321,4 +321,70 @@ export function findAll(root: XmlElement, local: string): XmlElement[] {
   };
   walk(root);
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// Namespace-aware view (SOAP messages, WSDL-defined documents)
+// ---------------------------------------------------------------------------
+
+export type NamespaceMap = Record<string, string>;
+
+/**
+ * An element together with the namespaces in scope at it: `ns` and `local` give its expanded
+ * name, `children()` and `child()` navigate by expanded name. The underlying tree is `element`.
+ */
+export class NsElement {
+  readonly ns: string;
+  readonly local: string;
+
+  constructor(
+    readonly element: XmlElement,
+    /** Namespaces in scope at this element, its own declarations included. */
+    readonly scope: NamespaceMap,
+  ) {
+    this.ns = scope[prefixOf(element.name)] ?? '';
+    this.local = localOf(element.name);
+  }
+
+  /** The view of a document root (or of a subtree whose ancestors declare `inherited`). */
+  static of(element: XmlElement, inherited: NamespaceMap = {}): NsElement {
+    return new NsElement(element, { ...inherited, ...declaredNamespaces(element) });
+  }
+
+  get name(): string {
+    return this.element.name;
+  }
+
+  /** Child elements, optionally only those with this local name (and namespace). */
+  children(local?: string, ns?: string): NsElement[] {
+    return this.element.children
+      .filter(isElement)
+      .map((c) => NsElement.of(c, this.scope))
+      .filter((c) => (local === undefined || c.local === local) && (ns === undefined || c.ns === ns));
+  }
+
+  /** The first child element with this local name (and namespace), if any. */
+  child(local: string, ns?: string): NsElement | undefined {
+    return this.children(local, ns)[0];
+  }
+
+  /** Text content of the element and its descendants. */
+  text(): string {
+    return textContent(this.element);
+  }
+
+  /** Non-whitespace text directly inside this element (mixed content check). */
+  hasOwnText(): boolean {
+    return this.element.children.some((c) => !isElement(c) && c.trim() !== '');
+  }
+
+  /** Unprefixed attribute value (prefixed attributes are matched by their qualified name). */
+  attr(name: string): string | undefined {
+    return attr(this.element, name);
+  }
+
+  /** True when this element has the expanded name {ns}local. */
+  is(ns: string, local: string): boolean {
+    return this.ns === ns && this.local === local;
+  }
 }
