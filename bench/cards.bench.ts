@@ -11,12 +11,11 @@
  */
 import * as crypto from 'node:crypto';
 import { startPcscd, type PcscdHandle } from '../cards/pcscd/daemon';
-import { isPortFree } from '../cards/pcscd/system';
 import { VpcdConnection } from '../cards/vpcd/connection';
 import { ROOT_APPLICATION_AID, StubCard } from '../cards/vpcd/stub-card';
 import type { VirtualCard } from '../cards/vpcd/types';
 import { PcscClient, usePcscSocket, type PcscReader } from '../simulators/lib/pcsc-reader';
-import { percentile, round, type BenchContext, type Benchmark } from './run';
+import { percentile, round, benchVpcdPorts, type BenchContext, type Benchmark } from './run';
 
 const SELECT_ROUND_TRIPS = 500;
 const EXTENDED_ROUND_TRIPS = 100;
@@ -27,13 +26,6 @@ const SIGNING_KEY_ID = 6;
 
 const SELECT_ROOT = Buffer.concat([Buffer.from([0x00, 0xa4, 0x04, 0x0c, ROOT_APPLICATION_AID.length]), ROOT_APPLICATION_AID]);
 
-/** Two free consecutive ports for a 2-slot pcscd, away from the default 35963 (a running `ti-harness up`). */
-async function freeVpcdPorts(): Promise<number> {
-  for (let base = 47101; base < 48000; base += 2) {
-    if ((await isPortFree(base)) && (await isPortFree(base + 1))) return base;
-  }
-  throw new Error('no two free consecutive TCP ports in 47101..47999 for vpcd');
-}
 
 function ok(rsp: Buffer, what: string): Buffer {
   if (rsp.length < 2 || rsp[rsp.length - 2] !== 0x90 || rsp[rsp.length - 1] !== 0x00) {
@@ -155,7 +147,7 @@ export const benchmark: Benchmark = {
     const raw = await throughput(() => crypto.sign('sha256', data, privateKey));
     ctx.emit({ bench: 'crypto.bp256', metric: 'sign_throughput', value: round(raw.perSecond), unit: '1/s' });
 
-    const vpcdPort = await freeVpcdPorts();
+    const vpcdPort = await benchVpcdPorts();
     let pcscd: PcscdHandle | undefined;
     const connections: VpcdConnection[] = [];
     let client: PcscClient | undefined;

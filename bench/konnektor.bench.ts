@@ -16,7 +16,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { personaCatalog } from '../cards/index';
 import { planLayout } from '../cards/pcscd/layout';
-import { isPortFree } from '../cards/pcscd/system';
 import { catalogFrom, startCardsService, type RunningCardsService } from '../cards/service';
 import type { VirtualCard } from '../cards/vpcd/types';
 import { resolveEnvironment } from '../simulators/lib/config';
@@ -32,19 +31,13 @@ import { InformationModel, type KonnektorContext } from '../simulators/konnektor
 import { DSS_NS } from '../simulators/konnektor/dss';
 import { registerSignatureServices, SIGNATURE_SERVICE_PATH } from '../simulators/konnektor/signature-service';
 import { SoapRouter } from '../simulators/konnektor/soap-router';
-import { round, type BenchContext, type Benchmark } from './run';
+import { round, benchVpcdPorts, type BenchContext, type Benchmark } from './run';
 
 const MEASURE_MS = 3000;
 const HBA = 'Dr. Hanna Ebert';
 const SMCB = 'Praxis Dr. Hanna Ebert';
 const BATCH = 50;
 
-async function freeVpcdPorts(): Promise<number> {
-  for (let base = 47301; base < 48000; base += 2) {
-    if ((await isPortFree(base)) && (await isPortFree(base + 1))) return base;
-  }
-  throw new Error('no two free consecutive TCP ports in 47301..47999 for vpcd');
-}
 
 /** Runs `op` (which performs `units` operations per call) for about `ms`; returns operations per second. */
 async function throughput(op: () => Promise<number>, ms = MEASURE_MS): Promise<{ perSecond: number; count: number }> {
@@ -93,7 +86,7 @@ export const benchmark: Benchmark = {
     let server: HttpServerHandle | undefined;
     try {
       const [pkiPort, cardsPort, konPort] = [await freePort(), await freePort(), await freePort()];
-      const vpcdPort = await freeVpcdPorts();
+      const vpcdPort = await benchVpcdPorts();
       const env = resolveEnvironment(
         {
           name: 'bench-konnektor',

@@ -13,6 +13,27 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isPortFree } from '../cards/pcscd/system';
+
+/**
+ * The vpcd port range benchmarks run their private pcscd on: chosen once per
+ * process (two free consecutive ports from 47101, away from a running
+ * `ti-harness up` on 35963) and then reused. A process binds its PC/SC client
+ * to one pcscd socket, and the socket path follows from the vpcd port, so every
+ * benchmark of one run must use the same range (each stops its pcscd before
+ * the next starts).
+ */
+let benchVpcdBase: number | undefined;
+export async function benchVpcdPorts(): Promise<number> {
+  if (benchVpcdBase !== undefined) return benchVpcdBase;
+  for (let base = 47101; base < 48000; base += 2) {
+    if ((await isPortFree(base)) && (await isPortFree(base + 1))) {
+      benchVpcdBase = base;
+      return base;
+    }
+  }
+  throw new Error('no two free consecutive TCP ports in 47101..47999 for vpcd');
+}
 
 export interface BenchFigure {
   /** "<area>.<what>", e.g. cards.apdu */

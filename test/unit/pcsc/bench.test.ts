@@ -52,3 +52,10 @@ test('the runner discovers bench/*.bench.ts, prints one JSON object per figure a
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('all benchmarks of one process share one vpcd range (one PC/SC socket per process)', async () => {
+  const { benchVpcdPorts } = await import('../../../bench/run');
+  const first = await benchVpcdPorts();
+  assert.ok(first >= 47101 && first < 48000, `range ${first}`);
+  assert.equal(await benchVpcdPorts(), first, 'a second benchmark must get the same range');
+});
