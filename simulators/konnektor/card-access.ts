@@ -287,12 +287,25 @@ export class CardAccess {
       const st = states.find((r) => r.name === s.reader);
       const present = !!st && st.present && !st.mute;
       if (!present && s.card) this.dropCard(s);
-      else if (present && !s.card && !s.identifying) {
-        s.identifying = this.serial(s, () => this.identify(s))
-          .catch((e) => this.log(`could not identify the card in ${s.reader}: ${(e as Error).message}`))
-          .finally(() => (s.identifying = undefined));
-      }
+      else if (present && !s.card && !s.identifying) this.startIdentification(s);
     }
+  }
+
+  /**
+   * Identifies the card in a slot (one PC/SC transaction, so another client's
+   * APDUs cannot interleave). A failed identification is retried on demand by
+   * settled(), which GetCards and every card operation await.
+   */
+  private startIdentification(s: SlotState): void {
+    s.identifying = this.serial(s, () => this.inTransaction(s, () => this.identify(s)))
+      .catch((e) => this.log(`could not identify the card in ${s.reader}: ${(e as Error).message}`))
+      .finally(() => (s.identifying = undefined));
+  }
+
+  /** Runs a multi-APDU sequence on the slot's card inside a PC/SC transaction. */
+  private inTransaction<T>(s: SlotState, fn: () => Promise<T>): Promise<T> {
+    const reader = this.readers.get(s.slot);
+    return reader ? reader.transaction(fn, { timeoutMs: this.opts.apduTimeoutMs ?? 10_000 }) : fn();
   }
 
   private dropCard(s: SlotState): void {
@@ -394,6 +407,12 @@ export class CardAccess {
 
   /** Resolves when every card currently present has been identified. */
   async settled(): Promise<void> {
+    // Cards that are present but could not be identified (e.g. another client held the card) get another try.
+    const states = this.client?.readerStates() ?? [];
+    for (const s of this.slots) {
+      const st = states.find((r) => r.name === s.reader);
+      if (st && st.present && !st.mute && !s.card && !s.identifying) this.startIdentification(s);
+    }
     for (let i = 0; i < 3; i++) {
       const pending = this.slots.map((s) => s.identifying).filter(Boolean);
       if (!pending.length) return;
@@ -451,7 +470,7 @@ export class CardAccess {
       const card = s.card;
       if (!card || card.handle !== handle) throw konnektorFault(4008, `the card with handle "${handle}" was removed`);
       try {
-        return await fn((apdu) => this.tx(s, apdu), publicInfo(card));
+        return await this.inTransaction(s, () => fn((apdu) => this.tx(s, apdu), publicInfo(card)));
       } catch (e) {
         throw pcscFault(e, `card ${card.type} in ${card.ctId}/${card.slotId}`);
       }

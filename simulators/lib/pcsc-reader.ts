@@ -357,6 +357,32 @@ export class PcscReader {
     });
   }
 
+  /**
+   * Runs `fn` inside a PC/SC transaction (SCardBeginTransaction … EndTransaction):
+   * other PC/SC clients cannot send APDUs to the card until it ends, so a
+   * multi-APDU sequence (SELECT, VERIFY, MSE, PSO …) is not interleaved with
+   * theirs. `fn` uses `transmit` as usual. A transaction another client holds
+   * makes this wait until it ends (bounded by `timeoutMs`).
+   */
+  async transaction<T>(fn: () => Promise<T>, opts: WaitOptions = {}): Promise<T> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const txn = await this.serial(async () => {
+      const card = await this.ensureCard(timeoutMs);
+      try {
+        return await withTimeout(card.transaction(), timeoutMs, `transaction on the card in "${this.name}"`);
+      } catch (e) {
+        this.dropCardOn(e);
+        throw e instanceof PcscError ? e : describeError(e, `transaction on the card in "${this.name}"`, this.client.socket);
+      }
+    });
+    try {
+      return await fn();
+    } finally {
+      const mini = loadPcscMini();
+      await withTimeout(txn.end(mini.CardDisposition.LEAVE), timeoutMs, `end of the transaction on "${this.name}"`).catch(() => undefined);
+    }
+  }
+
   /** Ends the connection to the card (the card stays in the reader). `reset` resets the card. */
   disconnect(opts: { reset?: boolean } = {}): Promise<void> {
     return this.serial(async () => {

@@ -91,6 +91,15 @@ async function transmit(ctx: CardContext, apdu: Buffer): Promise<Buffer> {
   return res;
 }
 
+/**
+ * Runs a step's APDU sequence inside a PC/SC transaction, as a careful PC/SC
+ * client does: other clients of the same card (e.g. a Konnektor identifying a
+ * freshly inserted card) cannot interleave their APDUs with ours.
+ */
+function atomically<T>(ctx: CardContext, fn: () => Promise<T>): Promise<T> {
+  return ctx.reader.transaction(fn, { timeoutMs: 10_000 });
+}
+
 const sw = (res: Buffer): string => swHex(res.readUInt16BE(res.length - 2)).toUpperCase();
 const data = (res: Buffer): Buffer => res.subarray(0, res.length - 2);
 
@@ -165,6 +174,10 @@ Given('die Karte von {string} steckt frisch in einem Kartenleser', async functio
   const slot = await this.admin<SlotView>('cards', '/cards/insert', { persona: persona.name, ...(holding ? { slot: holding.slot } : {}) });
   const reader = await openReader(slot.reader, { timeoutMs: 10_000 });
   await reader.waitForCard({ timeoutMs: 10_000 });
+  // Other PC/SC clients watching this reader (a Konnektor) read a new card right away, in a
+  // transaction; an empty transaction of ours waits until they are done.
+  await new Promise((r) => setTimeout(r, 300));
+  await reader.transaction(async () => undefined, { timeoutMs: 10_000 });
   const ctx: CardContext = { persona, slot: slot.slot, reader };
   cards.byName.set(persona.name, ctx);
   cards.current = ctx;
@@ -218,7 +231,7 @@ Then('meldet der Kartenleser über PC\\/SC eine Karte mit dem ATR der SMC-B', as
 When('ein PC\\/SC-Client die Anwendung mit der AID {string} auswählt', async function (this: TiWorld, aid: string) {
   const ctx = current(this);
   ctx.afo = 'ISO7816-4_SELECT';
-  await select(ctx, aid);
+  await atomically(ctx, () => select(ctx, aid));
 });
 
 Then('antwortet die Karte mit dem Statuswort {string}', async function (this: TiWorld, expected: string) {
@@ -232,23 +245,27 @@ Then('antwortet die Karte mit dem Statuswort {string}', async function (this: Ti
 
 When('ein PC\\/SC-Client ohne PIN-Eingabe eine QES-Signatur anfordert', async function (this: TiWorld) {
   const ctx = current(this);
-  await expect9000(ctx, await select(ctx, AID_QES), 'SELECT DF.QES');
   ctx.afo = 'ISO7816-4_SECURITY_STATUS';
-  await signHash(ctx, 0x86, crypto.randomBytes(48));
+  await atomically(ctx, async () => {
+    await expect9000(ctx, await select(ctx, AID_QES), 'SELECT DF.QES');
+    await signHash(ctx, 0x86, crypto.randomBytes(48));
+  });
 });
 
 When('ein PC\\/SC-Client die PIN.QES korrekt eingibt', async function (this: TiWorld) {
   const ctx = current(this);
-  await expect9000(ctx, await select(ctx, AID_QES), 'SELECT DF.QES');
-  const res = await transmit(ctx, buildApdu(0x00, 0x20, 0x00, 0x81, encodePinBlock(pinOf(ctx.persona, 'PIN.QES').pin)));
-  await expect9000(ctx, res, 'VERIFY PIN.QES with the right PIN');
+  await atomically(ctx, async () => {
+    await expect9000(ctx, await select(ctx, AID_QES), 'SELECT DF.QES');
+    const res = await transmit(ctx, buildApdu(0x00, 0x20, 0x00, 0x81, encodePinBlock(pinOf(ctx.persona, 'PIN.QES').pin)));
+    await expect9000(ctx, res, 'VERIFY PIN.QES with the right PIN');
+  });
 });
 
 When('ein PC\\/SC-Client eine QES-Signatur anfordert', async function (this: TiWorld) {
   const ctx = current(this);
   const message = Buffer.from(`Verordnung ${crypto.randomUUID()}`, 'utf8');
   ctx.afo = 'ISO7816-4_SECURITY_STATUS';
-  const res = await signHash(ctx, 0x86, message);
+  const res = await atomically(ctx, () => signHash(ctx, 0x86, message));
   ctx.signature = { data: message, value: data(res) };
   await expect9000(ctx, res, 'PSO COMPUTE DIGITAL SIGNATURE after VERIFY PIN.QES');
 });
@@ -257,7 +274,10 @@ Then('ist die Signatur mit dem QES-Zertifikat der Karte aus der TI-PKI gültig',
   const ctx = current(this);
   const signature = ctx.signature;
   if (!signature) throw new TestDefectError('no signature was requested in this scenario');
-  const der = await readBySfi(ctx, 0x06); // EF.C.HP.QES.E256 in DF.QES
+  const der = await atomically(ctx, async () => {
+    await expect9000(ctx, await select(ctx, AID_QES), 'SELECT DF.QES');
+    return readBySfi(ctx, 0x06); // EF.C.HP.QES.E256
+  });
   await verify('ISO7816-4_SECURITY_STATUS', 'Nach VERIFY PIN.QES ist die QES-Signatur (r‖s) mit dem Zertifikat C.HP.QES der Karte gültig', async () => {
     const cert = parseCertificate(der);
     await issuedByTiPki(this, der);
@@ -271,36 +291,40 @@ Then('ist die Signatur mit dem QES-Zertifikat der Karte aus der TI-PKI gültig',
 When('ein PC\\/SC-Client die PIN.CH falsch eingibt', async function (this: TiWorld) {
   const ctx = current(this);
   ctx.afo = 'ISO7816-4_VERIFY';
-  await transmit(ctx, buildApdu(0x00, 0x20, 0x00, 0x01, encodePinBlock(wrongPin(pinOf(ctx.persona, 'PIN.CH').pin))));
+  await atomically(ctx, () => transmit(ctx, buildApdu(0x00, 0x20, 0x00, 0x01, encodePinBlock(wrongPin(pinOf(ctx.persona, 'PIN.CH').pin)))));
 });
 
 When('ein PC\\/SC-Client die PIN.CH korrekt eingibt', async function (this: TiWorld) {
   const ctx = current(this);
   ctx.afo = 'ISO7816-4_VERIFY';
-  await transmit(ctx, buildApdu(0x00, 0x20, 0x00, 0x01, encodePinBlock(pinOf(ctx.persona, 'PIN.CH').pin)));
+  await atomically(ctx, () => transmit(ctx, buildApdu(0x00, 0x20, 0x00, 0x01, encodePinBlock(pinOf(ctx.persona, 'PIN.CH').pin))));
 });
 
 When('ein PC\\/SC-Client die PIN.CH mit der PUK entsperrt', async function (this: TiWorld) {
   const ctx = current(this);
   ctx.afo = 'ISO7816-4_RESET_RETRY_COUNTER';
   // RESET RETRY COUNTER, P1=01: resetting code only (the PIN stays), P2=01 PIN.CH
-  await transmit(ctx, buildApdu(0x00, 0x2c, 0x01, 0x01, encodePinBlock(pinOf(ctx.persona, 'PIN.CH').puk)));
+  await atomically(ctx, () => transmit(ctx, buildApdu(0x00, 0x2c, 0x01, 0x01, encodePinBlock(pinOf(ctx.persona, 'PIN.CH').puk))));
 });
 
 When('ein PC\\/SC-Client das AUT-Zertifikat der Karte liest', async function (this: TiWorld) {
   const ctx = current(this);
-  await expect9000(ctx, await select(ctx, AID_ESIGN), 'SELECT DF.ESIGN');
-  ctx.autCertificate = await readBySfi(ctx, AUT_IDENTITY[ctx.persona.type].sfi);
+  ctx.autCertificate = await atomically(ctx, async () => {
+    await expect9000(ctx, await select(ctx, AID_ESIGN), 'SELECT DF.ESIGN');
+    return readBySfi(ctx, AUT_IDENTITY[ctx.persona.type].sfi);
+  });
 });
 
 When('ein PC\\/SC-Client nach Eingabe der PIN eine Challenge mit dem AUT-Schlüssel signieren lässt', async function (this: TiWorld) {
   const ctx = current(this);
   const aut = AUT_IDENTITY[ctx.persona.type];
-  await expect9000(ctx, await select(ctx, AID_ESIGN), 'SELECT DF.ESIGN');
-  const pin = await transmit(ctx, buildApdu(0x00, 0x20, 0x00, aut.pinRef, encodePinBlock(pinOf(ctx.persona, aut.pinName).pin)));
-  await expect9000(ctx, pin, `VERIFY ${aut.pinName}`);
   const challenge = crypto.randomBytes(32);
-  const res = await signHash(ctx, aut.keyRef, challenge);
+  const res = await atomically(ctx, async () => {
+    await expect9000(ctx, await select(ctx, AID_ESIGN), 'SELECT DF.ESIGN');
+    const pin = await transmit(ctx, buildApdu(0x00, 0x20, 0x00, aut.pinRef, encodePinBlock(pinOf(ctx.persona, aut.pinName).pin)));
+    await expect9000(ctx, pin, `VERIFY ${aut.pinName}`);
+    return signHash(ctx, aut.keyRef, challenge);
+  });
   await expect9000(ctx, res, 'PSO COMPUTE DIGITAL SIGNATURE with the AUT key');
   ctx.signature = { data: challenge, value: data(res) };
 });

@@ -115,6 +115,31 @@ test('pcsc-reader: ATR from the card state, a short and an extended APDU', async
   await reader.disconnect();
 });
 
+test('a transaction keeps other PC/SC clients out until it ends (opensc-tool waits)', async () => {
+  const reader = await client.reader(pcscd.layout.slots[0].readerName);
+  await reader.waitForCard({ timeoutMs: 5000 });
+  const HOLD_MS = 1500;
+  let toolDoneAt = 0;
+  let released = 0;
+  let tool: Promise<{ stdout: string }> | undefined;
+  const t0 = Date.now();
+  await reader.transaction(async () => {
+    assert.deepEqual(await reader.transmit(SELECT_ROOT), hex('9000'), 'our own APDUs pass inside the transaction');
+    tool = run('timeout', ['15', 'opensc-tool', '--reader', '0', '--send-apdu', '00A4040C07D2760001448000'], { env: toolEnv }).then((r) => {
+      toolDoneAt = Date.now();
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, HOLD_MS));
+    released = Date.now();
+  });
+  assert.ok(tool, 'opensc-tool was started');
+  const out = await tool;
+  assert.match(out.stdout, /SW1=0x90, SW2=0x00/, out.stdout);
+  assert.ok(toolDoneAt >= released, `opensc-tool finished ${released - toolDoneAt} ms before our transaction ended`);
+  assert.ok(toolDoneAt - t0 >= HOLD_MS, 'the other client waited for the transaction');
+  await reader.disconnect();
+});
+
 test('removing the card: the reader sees it leave and transmit says so; re-inserting works', async () => {
   const reader = await client.reader(pcscd.layout.slots[0].readerName);
   await reader.waitForCard({ timeoutMs: 5000 });
