@@ -1,6 +1,7 @@
 import { parseArgs } from '../args';
 import { loadEnvironment } from '../../simulators/lib/config';
 import { SERVICE_NAMES, type ServiceName } from '../../simulators/lib/ports';
+import { SIMULATORS } from '../../simulators/registry';
 import { formatServiceTable, startSimulatedTi } from '../../simulators/up';
 import { UsageError } from '../args';
 
@@ -33,6 +34,14 @@ export const command = {
     }
     const env = loadEnvironment(flags.get('env') as string | undefined);
     const only = parseOnly(flags.get('only'));
+    if (only) {
+      const available = SERVICE_NAMES.filter((n) => SIMULATORS[n]);
+      const missing = only.filter((n) => !SIMULATORS[n]);
+      if (missing.length === only.length) {
+        throw new UsageError(`no simulator exists yet for ${missing.join(', ')} (simulated today: ${available.join(', ')})`);
+      }
+      if (missing.length) process.stdout.write(`  note: no simulator exists yet for ${missing.join(', ')}; starting the others\n`);
+    }
     const ti = await startSimulatedTi(env, { only, log: (m) => process.stdout.write(`  ${m}\n`) });
     process.stdout.write(`\nSimulated TI "${env.name}" (${env.source})\n\n${formatServiceTable(ti.rows)}\n\nPress Ctrl-C to stop.\n`);
     await new Promise<void>((resolve) => {
