@@ -11,26 +11,11 @@
  * Needs root (the harness's pcscd runs in its own mount namespace) like bench/cards.bench.ts.
  */
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { personaCatalog } from '../cards/index';
-import { planLayout } from '../cards/pcscd/layout';
-import { catalogFrom, startCardsService, type RunningCardsService } from '../cards/service';
-import type { VirtualCard } from '../cards/vpcd/types';
-import { resolveEnvironment } from '../simulators/lib/config';
-import { startHttpServer, type HttpServerHandle } from '../simulators/lib/http';
-import { freePort } from '../simulators/lib/net-probe';
 import { SOAP11_ENVELOPE_NS } from '../simulators/lib/soap';
-import { loadOrCreatePki } from '../simulators/pki/hierarchy';
-import { startPkiService, type RunningPkiService } from '../simulators/pki/service';
-import { CallLog } from '../simulators/konnektor/admin';
-import { AUTH_SIGNATURE_SERVICE_PATH, registerAuthSignatureService } from '../simulators/konnektor/auth-signature-service';
-import { CardAccess } from '../simulators/konnektor/card-access';
-import { InformationModel, type KonnektorContext } from '../simulators/konnektor/context';
+import { AUTH_SIGNATURE_SERVICE_PATH } from '../simulators/konnektor/auth-signature-service';
 import { DSS_NS } from '../simulators/konnektor/dss';
-import { registerSignatureServices, SIGNATURE_SERVICE_PATH } from '../simulators/konnektor/signature-service';
-import { SoapRouter } from '../simulators/konnektor/soap-router';
+import { SIGNATURE_SERVICE_PATH, type SignatureServiceState } from '../simulators/konnektor/signature-service';
+import { startSignatureStack } from '../simulators/konnektor/testing/signature-stack';
 import { round, benchVpcdPorts, type BenchContext, type Benchmark } from './run';
 
 const MEASURE_MS = 3000;
@@ -79,49 +64,19 @@ export const benchmark: Benchmark = {
   name: 'konnektor',
   description: 'SignDocument (single and batch of 50) and ExternalAuthenticate of the simulated Konnektor vs raw card signatures through PC/SC',
   async run(ctx: BenchContext) {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-konnektor-'));
-    let pkiService: RunningPkiService | undefined;
-    let cards: RunningCardsService | undefined;
-    let access: CardAccess | undefined;
-    let server: HttpServerHandle | undefined;
+    const stack = await startSignatureStack({
+      name: 'bench-konnektor',
+      tmpPrefix: 'ti-bench-konnektor-',
+      vpcdPort: benchVpcdPorts,
+      slots: 2,
+      personas: [HBA, SMCB],
+      insert: [HBA, SMCB],
+      authSignature: true,
+      log: (m: string) => ctx.log(m),
+    });
     try {
-      const [pkiPort, cardsPort, konPort] = [await freePort(), await freePort(), await freePort()];
-      const vpcdPort = await benchVpcdPorts();
-      const env = resolveEnvironment(
-        {
-          name: 'bench-konnektor',
-          dataDir: tmp,
-          services: { pki: { port: pkiPort }, cards: { port: cardsPort }, konnektor: { port: konPort } },
-          cards: { slots: 2, vpcdPort, insert: [] },
-          konnektor: { tls: false },
-        } as never,
-        path.join(tmp, 'bench.yaml'),
-      );
-      const log = (m: string) => ctx.log(m);
-      const quiet = () => undefined;
-      pkiService = await startPkiService({ host: '127.0.0.1', port: pkiPort, dataDir: path.join(tmp, 'pki'), env, log: quiet });
-      const personas = personaCatalog({ pkiDir: path.join(tmp, 'pki'), cacheDir: path.join(tmp, 'cards') });
-      const entries = new Map<string, { description: string; create: () => VirtualCard }>();
-      for (const name of [HBA, SMCB]) entries.set(name, { description: name, create: () => personas.create(name) });
-      cards = await startCardsService({ host: '127.0.0.1', port: cardsPort, dataDir: path.join(tmp, 'cards'), env, log: quiet, catalog: catalogFrom(entries) });
-      await cards.insert(HBA, 0);
-      await cards.insert(SMCB, 1);
-      const pki = await loadOrCreatePki(path.join(tmp, 'pki'));
-      let kctx: KonnektorContext | undefined;
-      const router = new SoapRouter(() => kctx as KonnektorContext);
-      const sig = registerSignatureServices(router);
-      registerAuthSignatureService(router);
-      const cardAccess = await CardAccess.open({ socket: cards.socketPath, readers: planLayout(2, vpcdPort).slots.map((s) => s.readerName), terminals: env.konnektor.cardTerminals, log: quiet });
-      access = cardAccess;
-      server = await startHttpServer({ host: '127.0.0.1', port: konPort, routes: router.routes(env.konnektor.maxBodyBytes), name: 'konnektor', log: quiet });
-      const url = `http://127.0.0.1:${konPort}`;
-      kctx = { env, config: env.konnektor, model: new InformationModel(env.konnektor), cards: cardAccess, pki, pkiUrl: pkiService.url, url, clock: () => new Date(), log, calls: new CallLog() };
-      const deadline = Date.now() + 20_000;
-      while (cardAccess.list().length < 2) {
-        if (Date.now() > deadline) throw new Error('cards not identified through PC/SC');
-        await new Promise((r) => setTimeout(r, 50));
-        await cardAccess.settled();
-      }
+      const { access: cardAccess, url } = stack;
+      const sig = stack.state as SignatureServiceState;
       const hba = cardAccess.list().find((c) => c.type === 'HBA')?.handle as string;
       const smcb = cardAccess.list().find((c) => c.type === 'SMC-B')?.handle as string;
 
@@ -181,11 +136,7 @@ export const benchmark: Benchmark = {
           `batch of ${BATCH} ${round(many.perSecond)}/s (${calls} calls); ExternalAuthenticate ${round(auth.perSecond)}/s (${auth.count})`,
       );
     } finally {
-      await server?.close().catch(() => undefined);
-      await access?.close().catch(() => undefined);
-      await cards?.stop().catch(() => undefined);
-      await pkiService?.stop().catch(() => undefined);
-      fs.rmSync(tmp, { recursive: true, force: true });
+      await stack.stop();
     }
   },
 };

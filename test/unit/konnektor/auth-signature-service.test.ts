@@ -8,30 +8,20 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { personaCatalog, personaIdentity } from '../../../cards/index';
-import { planLayout } from '../../../cards/pcscd/layout';
-import { catalogFrom, startCardsService, type RunningCardsService } from '../../../cards/service';
+import { personaIdentity } from '../../../cards/index';
 import type { VirtualCard } from '../../../cards/vpcd/types';
 import { bp256VerifyDigest } from '../../../simulators/lib/bp256';
-import { resolveEnvironment } from '../../../simulators/lib/config';
 import { parseBer, Tag } from '../../../simulators/lib/der';
-import { startHttpServer, type HttpServerHandle } from '../../../simulators/lib/http';
-import { freePort } from '../../../simulators/lib/net-probe';
 import { sharedPath } from '../../../simulators/lib/shared-data';
 import { parseSoapEnvelope, readSoapFault, SOAP11_ENVELOPE_NS } from '../../../simulators/lib/soap';
 import { parseCertificate } from '../../../simulators/lib/x509';
 import { serialize, type NsElement } from '../../../simulators/lib/xml';
-import { loadOrCreatePki } from '../../../simulators/pki/hierarchy';
-import { startPkiService, type RunningPkiService } from '../../../simulators/pki/service';
-import { CallLog } from '../../../simulators/konnektor/admin';
-import { AUTH_SIGNATURE_SERVICE_PATH, registerAuthSignatureService } from '../../../simulators/konnektor/auth-signature-service';
+import { AUTH_SIGNATURE_SERVICE_PATH } from '../../../simulators/konnektor/auth-signature-service';
 import { CardAccess, type CardInfo } from '../../../simulators/konnektor/card-access';
-import { InformationModel, type KonnektorContext } from '../../../simulators/konnektor/context';
 import { DSS_NS } from '../../../simulators/konnektor/dss';
-import { SoapRouter } from '../../../simulators/konnektor/soap-router';
+import { interceptTransmit, startSignatureStack, type SignatureStack } from '../../../simulators/konnektor/testing/signature-stack';
 import { freeVpcdBase } from '../pcsc/helpers';
 
 const SCHEMAS = sharedPath('reference', 'konnektor-schemas', 'conn');
@@ -42,28 +32,18 @@ const HBA = 'Dr. Hanna Ebert';
 const EGK = 'Jonas Keller';
 const ECDSA = 'urn:bsi:tr:03111:ecdsa';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kon-auth-'));
-let pkiService: RunningPkiService;
-let cards: RunningCardsService;
+let stack: SignatureStack | undefined;
+let tmp: string;
 let access: CardAccess;
-let server: HttpServerHandle;
 let url: string;
 const psoCount = new Map<string, number>();
 const responses: string[] = [];
 
 function counting(name: string, card: VirtualCard): VirtualCard {
-  return {
-    get atr() {
-      return card.atr;
-    },
-    powerOn: () => card.powerOn(),
-    powerOff: () => card.powerOff(),
-    reset: () => card.reset(),
-    transmit: (apdu: Buffer) => {
-      if (apdu[1] === 0x2a && apdu[2] === 0x9e) psoCount.set(name, (psoCount.get(name) ?? 0) + 1);
-      return card.transmit(apdu);
-    },
-  };
+  return interceptTransmit(card, (apdu, next) => {
+    if (apdu[1] === 0x2a && apdu[2] === 0x9e) psoCount.set(name, (psoCount.get(name) ?? 0) + 1);
+    return next(apdu);
+  });
 }
 
 function cardOf(type: CardInfo['type'], surname: string): CardInfo {
@@ -73,47 +53,21 @@ function cardOf(type: CardInfo['type'], surname: string): CardInfo {
 }
 
 before(async () => {
-  const [pkiPort, cardsPort, konPort] = [await freePort(), await freePort(), await freePort()];
-  const vpcdPort = await freeVpcdBase(45700, 4);
-  const env = resolveEnvironment(
-    {
-      name: 'kon-auth',
-      dataDir: tmp,
-      services: { pki: { port: pkiPort }, cards: { port: cardsPort }, konnektor: { port: konPort } },
-      cards: { slots: 4, vpcdPort, insert: [] },
-      konnektor: { tls: false },
-    } as never,
-    path.join(tmp, 'kon-auth.yaml'),
-  );
-  const log = () => undefined;
-  pkiService = await startPkiService({ host: '127.0.0.1', port: pkiPort, dataDir: path.join(tmp, 'pki'), env, log });
-  const personas = personaCatalog({ pkiDir: path.join(tmp, 'pki'), cacheDir: path.join(tmp, 'cards') });
-  const entries = new Map<string, { description: string; create: () => VirtualCard }>();
-  for (const name of [SMCB, HBA, EGK]) entries.set(name, { description: name, create: () => counting(name, personas.create(name)) });
-  cards = await startCardsService({ host: '127.0.0.1', port: cardsPort, dataDir: path.join(tmp, 'cards'), env, log, catalog: catalogFrom(entries) });
-  for (const [i, name] of [SMCB, HBA, EGK].entries()) await cards.insert(name, i);
-  const pki = await loadOrCreatePki(path.join(tmp, 'pki'));
-  let ctx: KonnektorContext | undefined;
-  const router = new SoapRouter(() => ctx as KonnektorContext);
-  registerAuthSignatureService(router);
-  access = await CardAccess.open({ socket: cards.socketPath, readers: planLayout(4, vpcdPort).slots.map((s) => s.readerName), terminals: env.konnektor.cardTerminals, log });
-  server = await startHttpServer({ host: '127.0.0.1', port: konPort, routes: router.routes(env.konnektor.maxBodyBytes), name: 'konnektor', log });
-  url = `http://127.0.0.1:${konPort}`;
-  ctx = { env, config: env.konnektor, model: new InformationModel(env.konnektor), cards: access, pki, pkiUrl: pkiService.url, url, clock: () => new Date(), log, calls: new CallLog() };
-  const deadline = Date.now() + 20_000;
-  while (access.list().length < 3) {
-    if (Date.now() > deadline) throw new Error('cards not identified');
-    await new Promise((r) => setTimeout(r, 50));
-    await access.settled();
-  }
+  stack = await startSignatureStack({
+    name: 'kon-auth',
+    tmpPrefix: 'kon-auth-',
+    vpcdPort: () => freeVpcdBase(45700, 4),
+    personas: [SMCB, HBA, EGK],
+    insert: [SMCB, HBA, EGK],
+    wrapCard: counting,
+    signature: false,
+    authSignature: true,
+  });
+  ({ tmp, access, url } = stack);
 });
 
 after(async () => {
-  await server?.close().catch(() => undefined);
-  await access?.close().catch(() => undefined);
-  await cards?.stop().catch(() => undefined);
-  await pkiService?.stop().catch(() => undefined);
-  fs.rmSync(tmp, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 interface Result {

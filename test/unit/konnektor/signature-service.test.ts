@@ -12,29 +12,21 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { personaCatalog } from '../../../cards/index';
-import { catalogFrom, startCardsService, type RunningCardsService } from '../../../cards/service';
+import type { RunningCardsService } from '../../../cards/service';
 import type { VirtualCard } from '../../../cards/vpcd/types';
 import { parseSignedData, verifySignedData, CMS_OID } from '../../../simulators/lib/cms';
-import { resolveEnvironment } from '../../../simulators/lib/config';
-import { startHttpServer, type HttpServerHandle } from '../../../simulators/lib/http';
-import { freePort } from '../../../simulators/lib/net-probe';
 import { parseOcspResponse } from '../../../simulators/lib/ocsp';
 import { sharedPath } from '../../../simulators/lib/shared-data';
 import { parseSoapEnvelope, readSoapFault, SOAP11_ENVELOPE_NS } from '../../../simulators/lib/soap';
 import { parseCertificate, toPem } from '../../../simulators/lib/x509';
 import { serialize, type NsElement } from '../../../simulators/lib/xml';
-import { startPkiService, type RunningPkiService } from '../../../simulators/pki/service';
-import { planLayout } from '../../../cards/pcscd/layout';
-import { CallLog } from '../../../simulators/konnektor/admin';
 import { CardAccess, type CardInfo } from '../../../simulators/konnektor/card-access';
-import { InformationModel, type KonnektorContext } from '../../../simulators/konnektor/context';
+import type { KonnektorContext } from '../../../simulators/konnektor/context';
 import { DSS_NS } from '../../../simulators/konnektor/dss';
-import { registerSignatureServices, SIGNATURE_SERVICE_PATH, type SignatureServiceState } from '../../../simulators/konnektor/signature-service';
-import { SoapRouter } from '../../../simulators/konnektor/soap-router';
+import { SIGNATURE_SERVICE_PATH, type SignatureServiceState } from '../../../simulators/konnektor/signature-service';
+import { interceptTransmit, startSignatureStack, type SignatureStack } from '../../../simulators/konnektor/testing/signature-stack';
 import { freeVpcdBase } from '../pcsc/helpers';
 // Pulls the benchmark into the type check (tsconfig.json does not include bench/).
 import type * as KonnektorBench from '../../../bench/konnektor.bench';
@@ -52,11 +44,10 @@ const BLOCKED = 'Dr. Eva Sperling';
 const REVOKED = 'Dr. Sabine Roth';
 const COMFORT_MAX = 3;
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kon-sig-'));
-let pkiService: RunningPkiService;
+let stack: SignatureStack | undefined;
+let tmp: string;
 let cards: RunningCardsService;
 let access: CardAccess;
-let server: HttpServerHandle;
 let state: SignatureServiceState;
 let k: KonnektorContext;
 let url: string;
@@ -71,23 +62,15 @@ const responses: Array<{ op: string; xml: string }> = [];
 const faultDetails: string[] = [];
 
 function counting(name: string, card: VirtualCard): VirtualCard {
-  return {
-    get atr() {
-      return card.atr;
-    },
-    powerOn: () => card.powerOn(),
-    powerOff: () => card.powerOff(),
-    reset: () => card.reset(),
-    transmit: (apdu: Buffer) => {
-      const rsp = card.transmit(apdu);
-      if (apdu[0] === 0x00 && apdu[1] === 0x20 && apdu.length > 5) verifies.set(name, (verifies.get(name) ?? 0) + 1);
-      if (apdu[1] === 0x2a && apdu[2] === 0x9e && rsp.readUInt16BE(rsp.length - 2) === 0x9000) {
-        signatures.set(name, (signatures.get(name) ?? 0) + 1);
-        if (onCardSignature) setImmediate(() => onCardSignature?.(name));
-      }
-      return rsp;
-    },
-  };
+  return interceptTransmit(card, (apdu, next) => {
+    const rsp = next(apdu);
+    if (apdu[0] === 0x00 && apdu[1] === 0x20 && apdu.length > 5) verifies.set(name, (verifies.get(name) ?? 0) + 1);
+    if (apdu[1] === 0x2a && apdu[2] === 0x9e && rsp.readUInt16BE(rsp.length - 2) === 0x9000) {
+      signatures.set(name, (signatures.get(name) ?? 0) + 1);
+      if (onCardSignature) setImmediate(() => onCardSignature?.(name));
+    }
+    return rsp;
+  });
 }
 
 /** The card of a persona among the identified cards (by type and holder surname). */
@@ -108,46 +91,23 @@ async function waitForCards(names: string[], timeoutMs = 20_000): Promise<void> 
 }
 
 before(async () => {
-  const [pkiPort, cardsPort, konPort] = [await freePort(), await freePort(), await freePort()];
-  const vpcdPort = await freeVpcdBase(45400, 4);
-  const env = resolveEnvironment(
-    {
-      name: 'kon-sig',
-      dataDir: tmp,
-      services: { pki: { port: pkiPort }, cards: { port: cardsPort }, konnektor: { port: konPort } },
-      cards: { slots: 4, vpcdPort, insert: [] },
-      konnektor: { tls: false },
-    } as never,
-    path.join(tmp, 'kon-sig.yaml'),
-  );
-  const log = () => undefined;
-  pkiService = await startPkiService({ host: '127.0.0.1', port: pkiPort, dataDir: path.join(tmp, 'pki'), env, log });
-  const personas = personaCatalog({ pkiDir: path.join(tmp, 'pki'), cacheDir: path.join(tmp, 'cards') });
-  const entries = new Map<string, { description: string; create: () => VirtualCard }>();
-  for (const name of [HBA, SMCB, EGK, BLOCKED, REVOKED]) entries.set(name, { description: name, create: () => counting(name, personas.create(name)) });
-  cards = await startCardsService({ host: '127.0.0.1', port: cardsPort, dataDir: path.join(tmp, 'cards'), env, log, catalog: catalogFrom(entries) });
-  for (const [i, name] of [HBA, SMCB, EGK, BLOCKED].entries()) await cards.insert(name, i);
-
-  const { loadOrCreatePki } = await import('../../../simulators/pki/hierarchy');
-  const pki = await loadOrCreatePki(path.join(tmp, 'pki'));
-  let ctx: KonnektorContext | undefined;
-  const router = new SoapRouter(() => ctx as KonnektorContext);
-  state = registerSignatureServices(router, { comfort: { maxSignatures: COMFORT_MAX }, maxDocumentBytes: 256 * 1024 });
-  access = await CardAccess.open({ socket: cards.socketPath, readers: planLayout(4, vpcdPort).slots.map((s) => s.readerName), terminals: env.konnektor.cardTerminals, log });
-  server = await startHttpServer({ host: '127.0.0.1', port: konPort, routes: router.routes(env.konnektor.maxBodyBytes), name: 'konnektor', log });
-  url = `http://127.0.0.1:${konPort}`;
-  ctx = { env, config: env.konnektor, model: new InformationModel(env.konnektor), cards: access, pki, pkiUrl: pkiService.url, url, clock: () => new Date(), log, calls: new CallLog() };
-  k = ctx;
+  stack = await startSignatureStack({
+    name: 'kon-sig',
+    tmpPrefix: 'kon-sig-',
+    vpcdPort: () => freeVpcdBase(45400, 4),
+    personas: [HBA, SMCB, EGK, BLOCKED, REVOKED],
+    insert: [HBA, SMCB, EGK, BLOCKED],
+    wrapCard: counting,
+    signature: { comfort: { maxSignatures: COMFORT_MAX }, maxDocumentBytes: 256 * 1024 },
+  });
+  ({ tmp, cards, access, k, url } = stack);
+  state = stack.state as SignatureServiceState;
   await waitForCards([HBA, SMCB, EGK, BLOCKED]);
 });
 
 after(async () => {
   onCardSignature = undefined;
-  await server?.close().catch(() => undefined);
-  await access?.close().catch(() => undefined);
-  await cards?.stop().catch(() => undefined);
-  await pkiService?.stop().catch(() => undefined);
-  fs.rmSync(tmp, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 // ---------------------------------------------------------------------------
