@@ -16,9 +16,10 @@ import type { NsElement } from '../lib/xml';
 import type { Pki } from '../pki/hierarchy';
 import type { CardAccess } from './card-access';
 import type { CallLog } from './admin';
+import { KONNEKTOR_NS } from '../lib/konnektor-namespaces';
 
-export const CONN_NS = 'http://ws.gematik.de/conn/ConnectorCommon/v5.0';
-export const CCTX_NS = 'http://ws.gematik.de/conn/ConnectorContext/v2.0';
+export const CONN_NS = KONNEKTOR_NS.CONN;
+export const CCTX_NS = KONNEKTOR_NS.CCTX;
 
 /** The checked call context of a request. */
 export interface CallContext {

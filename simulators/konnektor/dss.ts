@@ -9,18 +9,10 @@
  */
 import { konnektorFault, registerErrorCode, telematikErrorElement, type TelematikTrace } from '../lib/soap';
 import { el, type NsElement, type XmlElement, type XmlNode } from '../lib/xml';
+import { KONNEKTOR_NS } from '../lib/konnektor-namespaces';
 
 export const DSS_NS = {
-  SIG75: 'http://ws.gematik.de/conn/SignatureService/v7.5',
-  SIG74: 'http://ws.gematik.de/conn/SignatureService/v7.4',
-  CONN: 'http://ws.gematik.de/conn/ConnectorCommon/v5.0',
-  CCTX: 'http://ws.gematik.de/conn/ConnectorContext/v2.0',
-  DSS: 'urn:oasis:names:tc:dss:1.0:core:schema',
-  VR: 'urn:oasis:names:tc:dss-x:1.0:profiles:verificationreport:schema#',
-  SP: 'urn:oasis:names:tc:dss-x:1.0:profiles:SignaturePolicy:schema#',
-  DS: 'http://www.w3.org/2000/09/xmldsig#',
-  XADES: 'http://uri.etsi.org/01903/v1.3.2#',
-  GERROR: 'http://ws.gematik.de/tel/error/v2.0',
+  ...KONNEKTOR_NS,
   /** Harness-specific elements inside dss:AnyType slots of the verification report. */
   TI: 'urn:ti-harness:konnektor:verification:v1',
 } as const;

@@ -18,28 +18,13 @@
 import type * as tls from 'node:tls';
 import { HttpError, type RequestContext, type Route } from '../lib/http';
 import { isSoapFault, konnektorFault, parseSoapEnvelope, soapActionOf, soapEnvelope, soapFaultEnvelope, SOAP_CONTENT_TYPE, type SoapFault } from '../lib/soap';
+import { KONNEKTOR_NS } from '../lib/konnektor-namespaces';
 import { el, type NsElement, type XmlElement } from '../lib/xml';
 import { CCTX_NS, certificateCommonName, parseCallContext, type CallContext, type KonnektorContext, type TransportInfo } from './context';
 
 /** Namespaces of the Konnektor interfaces (as the WSDL/XSD files define them). */
-export const NS = {
-  CONN: 'http://ws.gematik.de/conn/ConnectorCommon/v5.0',
-  CCTX: CCTX_NS,
-  CARDCMN: 'http://ws.gematik.de/conn/CardServiceCommon/v2.0',
-  CARD: 'http://ws.gematik.de/conn/CardService/v8.1',
-  CARD82: 'http://ws.gematik.de/conn/CardService/v8.2',
-  CT: 'http://ws.gematik.de/conn/CardTerminalInfo/v8.0',
-  EVT: 'http://ws.gematik.de/conn/EventService/v7.2',
-  CERT: 'http://ws.gematik.de/conn/CertificateService/v6.0',
-  CERTCMN: 'http://ws.gematik.de/conn/CertificateServiceCommon/v2.0',
-  SIG74: 'http://ws.gematik.de/conn/SignatureService/v7.4',
-  SIG75: 'http://ws.gematik.de/conn/SignatureService/v7.5',
-  DSS: 'urn:oasis:names:tc:dss:1.0:core:schema',
-  GERROR: 'http://ws.gematik.de/tel/error/v2.0',
-  PI: 'http://ws.gematik.de/int/version/ProductInformation/v1.1',
-  SDS: 'http://ws.gematik.de/conn/ServiceDirectory/v3.1',
-  SI: 'http://ws.gematik.de/conn/ServiceInformation/v2.0',
-} as const;
+/** The namespaces of the Konnektor interfaces (one table: simulators/lib/konnektor-namespaces.ts). */
+export const NS = KONNEKTOR_NS;
 
 /** The parsed, checked request an operation handler receives. */
 export interface SoapRequest {

@@ -19,22 +19,10 @@ import { parseCertificate } from '../../simulators/lib/x509';
 import { escapeText, type NsElement } from '../../simulators/lib/xml';
 import { EnvironmentError, TestDefectError } from '../support/errors';
 import { verify } from '../verify';
+import { KONNEKTOR_NS } from '../../simulators/lib/konnektor-namespaces';
 import type { TiWorld } from '../world';
 
-const NS = {
-  CONN: 'http://ws.gematik.de/conn/ConnectorCommon/v5.0',
-  CCTX: 'http://ws.gematik.de/conn/ConnectorContext/v2.0',
-  CARDCMN: 'http://ws.gematik.de/conn/CardServiceCommon/v2.0',
-  CARD: 'http://ws.gematik.de/conn/CardService/v8.1',
-  EVT: 'http://ws.gematik.de/conn/EventService/v7.2',
-  CERT: 'http://ws.gematik.de/conn/CertificateService/v6.0',
-  CERTCMN: 'http://ws.gematik.de/conn/CertificateServiceCommon/v2.0',
-  SIG74: 'http://ws.gematik.de/conn/SignatureService/v7.4',
-  SIG75: 'http://ws.gematik.de/conn/SignatureService/v7.5',
-  DSS: 'urn:oasis:names:tc:dss:1.0:core:schema',
-  VR: 'urn:oasis:names:tc:dss-x:1.0:profiles:verificationreport:schema#',
-  GERROR: 'http://ws.gematik.de/tel/error/v2.0',
-};
+const NS = KONNEKTOR_NS;
 
 /** Endpoints and SOAPAction prefixes as the WSDL bindings (and connector.sds) name them. */
 const SERVICE = {

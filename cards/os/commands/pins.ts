@@ -93,15 +93,25 @@ export function getPinStatus(ctx: CardContext, apdu: CommandApdu): ResponseApdu 
 }
 
 /**
+ * CHANGE REFERENCE DATA and RESET RETRY COUNTER share their shape: case 3, P1 00 with
+ * two PIN blocks (old/PUK ‖ new) or P1 01 with one. Returns the status word of a violation.
+ */
+function checkTwoPinBlockCommand(apdu: CommandApdu): number | undefined {
+  if (apdu.isoCase !== 3) return SW.WRONG_LENGTH;
+  if (apdu.p1 !== 0x00 && apdu.p1 !== 0x01) return SW.WRONG_P1P2;
+  const expected = apdu.p1 === 0x00 ? 2 * PIN_BLOCK_LENGTH : PIN_BLOCK_LENGTH;
+  if (apdu.data.length !== expected) return SW.WRONG_LENGTH;
+  return undefined;
+}
+
+/**
  * CHANGE REFERENCE DATA (00 24 P1 P2 data).
  * P1 = 00: old ‖ new PIN block (also ends a transport PIN); P1 = 01: new PIN
  * block only, allowed only for an empty PIN (Leer-PIN).
  */
 export function changeReferenceData(ctx: CardContext, apdu: CommandApdu): ResponseApdu {
-  if (apdu.isoCase !== 3) return respond(SW.WRONG_LENGTH);
-  if (apdu.p1 !== 0x00 && apdu.p1 !== 0x01) return respond(SW.WRONG_P1P2);
-  const expected = apdu.p1 === 0x00 ? 2 * PIN_BLOCK_LENGTH : PIN_BLOCK_LENGTH;
-  if (apdu.data.length !== expected) return respond(SW.WRONG_LENGTH);
+  const shapeError = checkTwoPinBlockCommand(apdu);
+  if (shapeError !== undefined) return respond(shapeError);
   const r = resolve(ctx, apdu);
   if (typeof r === 'number') return respond(r);
   const { holder } = r;
@@ -133,10 +143,8 @@ export function changeReferenceData(ctx: CardContext, apdu: CommandApdu): Respon
  * left 6983.
  */
 export function resetRetryCounter(ctx: CardContext, apdu: CommandApdu): ResponseApdu {
-  if (apdu.isoCase !== 3) return respond(SW.WRONG_LENGTH);
-  if (apdu.p1 !== 0x00 && apdu.p1 !== 0x01) return respond(SW.WRONG_P1P2);
-  const expected = apdu.p1 === 0x00 ? 2 * PIN_BLOCK_LENGTH : PIN_BLOCK_LENGTH;
-  if (apdu.data.length !== expected) return respond(SW.WRONG_LENGTH);
+  const shapeError = checkTwoPinBlockCommand(apdu);
+  if (shapeError !== undefined) return respond(shapeError);
   const r = resolve(ctx, apdu);
   if (typeof r === 'number') return respond(r);
   const { holder } = r;

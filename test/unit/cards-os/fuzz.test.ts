@@ -6,18 +6,8 @@ import { CardOs } from '../../../cards/os/card';
 import { loadCardImage } from '../../../cards/image/import';
 import { sharedPath } from '../../../simulators/lib/shared-data';
 import { buildTestCard, hex, pinBlock, tx } from './helpers';
+import { prng } from '../../support/prng';
 
-/** Small seeded PRNG (mulberry32) so failures are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KNOWN_INS = [0xa4, 0xb0, 0xb2, 0x20, 0x24, 0x2c, 0x22, 0x2a, 0x88, 0x84, 0xca, 0x86, 0x82];
 const KNOWN_CLA = [0x00, 0x80, 0x0c, 0x10, 0x01, 0x8c, 0xff, 0x40];

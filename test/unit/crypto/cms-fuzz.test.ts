@@ -10,22 +10,12 @@ import * as path from 'node:path';
 import { CmsError, TiCryptoError } from '../../../simulators/lib/crypto-errors';
 import { MAX_CMS_SIZE, parseSignedData, verifySignedData } from '../../../simulators/lib/cms';
 import { sharedPath } from '../../../simulators/lib/shared-data';
+import { prng } from '../../support/prng';
 
 const SAMPLES_DIR = sharedPath('reference', 'qes-samples');
 const SAMPLES = fs.readdirSync(SAMPLES_DIR).filter((f) => f.endsWith('.p7')).sort();
 const SEED = Number(process.env.CMS_FUZZ_SEED ?? 0x5eed);
 
-/** mulberry32: small deterministic PRNG so failures are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Outcome = 'verified' | `error:${string}`;
 

@@ -39,7 +39,7 @@ function pinResult(xml: string) {
   return { result: b.child('PinResult', NSX.CARDCMN)?.text(), left: b.child('LeftTries', NSX.CARDCMN)?.text() };
 }
 
-function pinStatus(xml: string, ns = NSX.CARD) {
+function pinStatus(xml: string, ns: string = NSX.CARD) {
   const b = responseBody(xml);
   return { status: b.child('PinStatus', ns)?.text(), left: b.child('LeftTries', ns)?.text() };
 }

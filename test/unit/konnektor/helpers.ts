@@ -21,6 +21,7 @@ import { declaredNamespaces, el, NsElement, parseXml, serialize, type XmlElement
 import { startPkiService, type RunningPkiService } from '../../../simulators/pki/service';
 import { startKonnektor, type RunningKonnektor } from '../../../simulators/konnektor/service';
 import { freeVpcdBase } from '../pcsc/helpers';
+import { KONNEKTOR_NS } from '../../../simulators/lib/konnektor-namespaces';
 
 export const SCHEMAS = sharedPath('reference', 'konnektor-schemas');
 export const XSD = {
@@ -37,15 +38,7 @@ export const WSDL = {
   certificate: path.join(SCHEMAS, 'conn', 'CertificateService_v6_0_1.wsdl'),
 };
 
-export const NSX = {
-  CONN: 'http://ws.gematik.de/conn/ConnectorCommon/v5.0',
-  CCTX: 'http://ws.gematik.de/conn/ConnectorContext/v2.0',
-  CARDCMN: 'http://ws.gematik.de/conn/CardServiceCommon/v2.0',
-  CARD: 'http://ws.gematik.de/conn/CardService/v8.1',
-  EVT: 'http://ws.gematik.de/conn/EventService/v7.2',
-  CERT: 'http://ws.gematik.de/conn/CertificateService/v6.0',
-  CERTCMN: 'http://ws.gematik.de/conn/CertificateServiceCommon/v2.0',
-};
+export const NSX = KONNEKTOR_NS;
 
 export const ACTION = {
   event: 'http://ws.gematik.de/conn/EventService/v7.2#',
