@@ -195,6 +195,10 @@ export interface CardResponse {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
+/** Identification attempts per insertion, and the backoff step between them. */
+const IDENTIFY_ATTEMPTS = 5;
+const IDENTIFY_RETRY_MS = 200;
+
 export class CardAccess {
   readonly pinPad = new PinPad();
   private readonly slots: SlotState[];
@@ -297,9 +301,28 @@ export class CardAccess {
    * settled(), which GetCards and every card operation await.
    */
   private startIdentification(s: SlotState): void {
-    s.identifying = this.serial(s, () => this.inTransaction(s, () => this.identify(s)))
-      .catch((e) => this.log(`could not identify the card in ${s.reader}: ${(e as Error).message}`))
-      .finally(() => (s.identifying = undefined));
+    s.identifying = this.identifyWithRetries(s).finally(() => (s.identifying = undefined));
+  }
+
+  /**
+   * A card put back right after a removal can meet the stale connection of the
+   * old one: a failed identification is tried again shortly, while the card is
+   * still in the reader (IDENTIFY_ATTEMPTS times; after that settled() retries).
+   */
+  private async identifyWithRetries(s: SlotState): Promise<void> {
+    for (let attempt = 1; attempt <= IDENTIFY_ATTEMPTS; attempt++) {
+      try {
+        await this.serial(s, () => this.inTransaction(s, () => this.identify(s)));
+        return;
+      } catch (e) {
+        this.log(`could not identify the card in ${s.reader} (attempt ${attempt} of ${IDENTIFY_ATTEMPTS}): ${(e as Error).message}`);
+        // the next attempt connects afresh instead of reusing a connection to the card that left
+        await this.readers.get(s.slot)?.disconnect();
+      }
+      await sleep(IDENTIFY_RETRY_MS * attempt);
+      const st = this.client?.readerStates().find((r) => r.name === s.reader);
+      if (this.closed || s.card || !st || !st.present || st.mute) return;
+    }
   }
 
   /** Runs a multi-APDU sequence on the slot's card inside a PC/SC transaction. */
