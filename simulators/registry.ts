@@ -9,6 +9,7 @@ import type { ServiceStarter } from './lib/service';
 export const SIMULATORS: Partial<Record<ServiceName, () => Promise<ServiceStarter>>> = {
   pki: async () => (await import('./pki/service')).start,
   cards: async () => (await import('../cards/service')).start,
+  idp: async () => (await import('./idp/service')).start,
   konnektor: async () => (await import('./konnektor/service')).start,
 };
 

@@ -6,11 +6,12 @@
 import { World, setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
 import { loadEnvironment, type Environment } from '../simulators/lib/config';
 import { ADMIN_PATH, type ServiceName } from '../simulators/lib/ports';
-import { TestDefectError } from './support/errors';
+import { EnvironmentError, TestDefectError } from './support/errors';
 import { adminJson, httpRequest, type HttpRequestOptions, type HttpResponse } from './support/http';
 import { verifier, type ScenarioRef, type VerifyCheck, type VerifyRecord } from './verify';
 
 let environment: Environment | undefined;
+let tiRoot: Promise<string> | undefined;
 
 /** The environment of this run (TI_ENV, default "local"), loaded once per process. */
 export function runEnvironment(): Environment {
@@ -44,8 +45,27 @@ export class TiWorld extends World {
    * POST to a simulator's harness-only admin API (`/__admin<path>`); scenarios
    * that use it must be tagged @simulator-only. Failures are environment faults.
    */
-  admin<T>(service: ServiceName, path: string, payload: unknown = {}): Promise<T> {
-    return adminJson<T>(this.serviceUrl(service, `${ADMIN_PATH}${path}`), payload, { service });
+  async admin<T>(service: ServiceName, path: string, payload: unknown = {}): Promise<T> {
+    const url = this.serviceUrl(service, `${ADMIN_PATH}${path}`);
+    return adminJson<T>(url, payload, { service, ...(url.startsWith('https:') ? { ca: await this.tiRootPem() } : {}) });
+  }
+
+  /**
+   * The TI-PKI's root certificate (PEM), the TLS trust anchor of every TI service; fetched once per
+   * process from the PKI's public GET /certs/root.pem.
+   */
+  tiRootPem(): Promise<string> {
+    tiRoot ??= (async () => {
+      const res = await this.http(this.serviceUrl('pki', '/certs/root.pem'), { service: 'PKI' });
+      if (res.status !== 200 || !res.text().includes('BEGIN CERTIFICATE')) {
+        throw new EnvironmentError(`PKI: GET /certs/root.pem answered ${res.status}, no certificate`);
+      }
+      return res.text();
+    })().catch((e) => {
+      tiRoot = undefined;
+      throw e;
+    });
+    return tiRoot;
   }
 
   /** verify() bound to this scenario (same as the free function). */

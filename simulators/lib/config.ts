@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
+import { IDENTITY_CLAIMS, SCOPE_OPENID, type IdentityClaim } from './idp-protocol';
 import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from './ports';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -94,6 +95,47 @@ export interface KonnektorMandant {
   cardTerminals: string[];
 }
 
+/**
+ * The simulated IDP (docs/idp.md): which limits it applies (gematik's reference IDP or the production
+ * IDP-Dienst), how consent is obtained, and the registered clients and service scopes (A_18810).
+ */
+export interface IdpConfig {
+  profile: IdpProfileName;
+  /** explicit: consent_required answer + consent endpoint; implicit: signing the challenge counts as consent. */
+  consent: IdpConsentMode;
+  clients: IdpClientConfig[];
+  /** Service scopes (besides the built-in "openid"). */
+  scopes: IdpScopeConfig[];
+  /** Time the IDP waits for the PKI's OCSP responder (then error 2021). */
+  ocspTimeoutMs: number;
+}
+
+export type IdpProfileName = 'reference' | 'production';
+export type IdpConsentMode = 'explicit' | 'implicit';
+/** OAuth 2.0 client types of A_18803: native = public client with PKCE, web = confidential client. */
+export type IdpClientProfile = 'native' | 'web';
+
+/** A registered relying party (names as in OAuth dynamic client registration). */
+export interface IdpClientConfig {
+  client_id: string;
+  /** Exact redirect URIs; the authorization request must name one of them. */
+  redirect_uris: string[];
+  profile: IdpClientProfile;
+  /** web clients only: the secret required at the token endpoint. */
+  client_secret?: string;
+  /** Receives an SSO token after a card authentication (mobile apps, A_21472). */
+  sso: boolean;
+}
+
+/** A service scope: the audience its access tokens carry and the identity claims it may release (A_18856). */
+export interface IdpScopeConfig {
+  scope: string;
+  audience: string;
+  claims: IdentityClaim[];
+  /** German text shown in user_consent.requested_scopes. */
+  description: string;
+}
+
 export interface Environment {
   name: string;
   host: string;
@@ -102,6 +144,7 @@ export interface Environment {
   services: Record<ServiceName, ServiceConfig>;
   cards: CardsConfig;
   konnektor: KonnektorConfig;
+  idp: IdpConfig;
   /** Path of the file it was read from. */
   source: string;
 }
@@ -132,6 +175,14 @@ interface RawKonnektorConfig {
   mandants?: Array<{ id?: string; clientSystems?: string[]; workplaces?: string[]; cardTerminals?: string[] }> | null;
 }
 
+interface RawIdpConfig {
+  profile?: string;
+  consent?: string;
+  clients?: unknown[] | null;
+  scopes?: unknown[] | null;
+  ocspTimeoutMs?: number;
+}
+
 interface RawEnvironment {
   name?: string;
   host?: string;
@@ -139,6 +190,7 @@ interface RawEnvironment {
   services?: Record<string, RawServiceConfig | null>;
   cards?: RawCardsConfig | null;
   konnektor?: RawKonnektorConfig | null;
+  idp?: RawIdpConfig | null;
 }
 
 export function environmentNames(): string[] {
@@ -205,7 +257,11 @@ export function resolveEnvironment(raw: RawEnvironment, source: string, override
   // A simulated Konnektor with TLS is reached over https unless a URL was given explicitly.
   const k = services.konnektor;
   if (konnektor.tls && k.simulated && !raw.services?.konnektor?.url) k.url = `https://${host}:${k.port}`;
-  return { name: raw.name ?? path.basename(source, '.yaml'), host, dataDir, services, cards, konnektor, source };
+  const idp = resolveIdp(raw.idp ?? {}, source);
+  // The simulated IDP speaks HTTPS only (A_18862).
+  const i = services.idp;
+  if (i.simulated && !raw.services?.idp?.url) i.url = `https://${host}:${i.port}`;
+  return { name: raw.name ?? path.basename(source, '.yaml'), host, dataDir, services, cards, konnektor, idp, source };
 }
 
 function resolveCards(rc: RawCardsConfig, source: string): CardsConfig {
@@ -327,4 +383,131 @@ function resolveKonnektor(rk: RawKonnektorConfig, cards: CardsConfig, source: st
     known(`mandants[${i}].cardTerminals`, T, m.cardTerminals, 'card terminal');
   });
   return { tls, clientAuth, maxBodyBytes, cardTerminals, clientSystems, workplaces, mandants };
+}
+
+// ---------------------------------------------------------------------------
+// IDP
+// ---------------------------------------------------------------------------
+
+/** Audience of the e-rezept scope (gematik ref-idp-server application.yml scopeAudienceUrls). */
+export const ERP_AUDIENCE = 'https://erp-test.zentral.erp.splitdns.ti-dienste.de/';
+
+/** Used when an environment has no idp section: the clients and scope of config/environments/local.yaml. */
+export const DEFAULT_IDP_CONFIG: IdpConfig = {
+  profile: 'reference',
+  consent: 'explicit',
+  clients: [
+    { client_id: 'gematikTestPs', redirect_uris: ['http://test-ps.gematik.de/erezept'], profile: 'native', sso: false },
+    { client_id: 'eRezeptApp', redirect_uris: ['https://redirect.gematik.de/erezept'], profile: 'native', sso: true },
+    {
+      client_id: 'ti-harness-web-pvs',
+      redirect_uris: ['https://web-pvs.ti-harness.sim/callback'],
+      profile: 'web',
+      client_secret: 'ti-harness-web-pvs-secret-NOT-FOR-PRODUCTION',
+      sso: false,
+    },
+  ],
+  scopes: [{ scope: 'e-rezept', audience: ERP_AUDIENCE, claims: [...IDENTITY_CLAIMS], description: 'Zugriff auf die E-Rezept-Funktionalität.' }],
+  ocspTimeoutMs: 5000,
+};
+
+const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~-]{1,64}$/;
+const SCOPE_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Checks one client registration (from the environment file or the IDP's admin API) and returns it
+ * normalised. Throws ConfigError with `where` in the message.
+ */
+export function validateIdpClient(raw: unknown, where: string): IdpClientConfig {
+  const fail = (msg: string): never => {
+    throw new ConfigError(`${where} ${msg}`);
+  };
+  if (!isObject(raw)) fail('must be an object {client_id, redirect_uris, profile, client_secret?, sso?}');
+  const r = raw as Record<string, unknown>;
+  const known = ['client_id', 'redirect_uris', 'profile', 'client_secret', 'sso'];
+  const unknown = Object.keys(r).filter((k) => !known.includes(k));
+  if (unknown.length) fail(`has unknown field(s) ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  const id = r.client_id;
+  if (typeof id !== 'string' || !CLIENT_ID_PATTERN.test(id)) fail('client_id must be 1..64 characters of A-Z a-z 0-9 . _ ~ -');
+  const uris = r.redirect_uris;
+  if (!Array.isArray(uris) || uris.length === 0) fail('redirect_uris must be a non-empty list of absolute URIs');
+  for (const u of uris as unknown[]) {
+    if (typeof u !== 'string' || u.length > 2000) fail('redirect_uris must be strings of at most 2000 characters');
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(u as string);
+    } catch {
+      fail(`redirect_uris: not an absolute URI: ${String(u)}`);
+    }
+    if ((parsed as URL).hash) fail(`redirect_uris: must not contain a fragment: ${String(u)}`);
+  }
+  const profile = r.profile ?? 'native';
+  if (profile !== 'native' && profile !== 'web') fail(`profile must be "native" or "web" (A_18803: no other client profiles), got ${JSON.stringify(profile)}`);
+  const secret = r.client_secret;
+  if (profile === 'web' && (typeof secret !== 'string' || secret.length < 16)) fail('a web client needs a client_secret of at least 16 characters');
+  if (profile === 'native' && secret !== undefined && secret !== null) fail('a native (public) client has no client_secret');
+  const sso = r.sso ?? false;
+  if (typeof sso !== 'boolean') fail('sso must be true or false');
+  return {
+    client_id: id as string,
+    redirect_uris: [...new Set(uris as string[])],
+    profile: profile as IdpClientProfile,
+    ...(profile === 'web' ? { client_secret: secret as string } : {}),
+    sso: sso as boolean,
+  };
+}
+
+/** Checks one service scope registration (environment file or admin API). */
+export function validateIdpScope(raw: unknown, where: string): IdpScopeConfig {
+  const fail = (msg: string): never => {
+    throw new ConfigError(`${where} ${msg}`);
+  };
+  if (!isObject(raw)) fail('must be an object {scope, audience, claims, description?}');
+  const r = raw as Record<string, unknown>;
+  const known = ['scope', 'audience', 'claims', 'description'];
+  const unknown = Object.keys(r).filter((k) => !known.includes(k));
+  if (unknown.length) fail(`has unknown field(s) ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  const scope = r.scope;
+  if (typeof scope !== 'string' || !SCOPE_PATTERN.test(scope)) fail('scope must be 1..64 characters of A-Z a-z 0-9 . _ -');
+  if (scope === SCOPE_OPENID) fail('"openid" is built in and cannot be registered as a service scope');
+  const audience = r.audience;
+  if (typeof audience !== 'string') fail('audience must be a URI');
+  try {
+    new URL(audience as string);
+  } catch {
+    fail(`audience is not an absolute URI: ${String(audience)}`);
+  }
+  const claims = r.claims ?? [];
+  if (!Array.isArray(claims) || claims.some((c) => !(IDENTITY_CLAIMS as readonly unknown[]).includes(c))) {
+    fail(`claims must be a list of identity claims (${IDENTITY_CLAIMS.join(', ')})`);
+  }
+  const description = r.description ?? `Zugriff auf ${scope as string}.`;
+  if (typeof description !== 'string' || !description.trim()) fail('description must be a non-empty string');
+  return { scope: scope as string, audience: audience as string, claims: [...new Set(claims as IdentityClaim[])], description: description as string };
+}
+
+function resolveIdp(ri: RawIdpConfig, source: string): IdpConfig {
+  const where = (field: string) => `${source}: idp.${field}`;
+  const profile = ri.profile ?? DEFAULT_IDP_CONFIG.profile;
+  if (profile !== 'reference' && profile !== 'production') throw new ConfigError(`${where('profile')} must be "reference" or "production", got ${JSON.stringify(profile)}`);
+  const consent = ri.consent ?? DEFAULT_IDP_CONFIG.consent;
+  if (consent !== 'explicit' && consent !== 'implicit') throw new ConfigError(`${where('consent')} must be "explicit" or "implicit", got ${JSON.stringify(consent)}`);
+  const ocspTimeoutMs = ri.ocspTimeoutMs ?? DEFAULT_IDP_CONFIG.ocspTimeoutMs;
+  if (!Number.isInteger(ocspTimeoutMs) || ocspTimeoutMs < 100 || ocspTimeoutMs > 60_000) {
+    throw new ConfigError(`${where('ocspTimeoutMs')} must be an integer 100..60000, got ${String(ocspTimeoutMs)}`);
+  }
+  if (ri.clients !== undefined && ri.clients !== null && !Array.isArray(ri.clients)) throw new ConfigError(`${where('clients')} must be a list`);
+  if (ri.scopes !== undefined && ri.scopes !== null && !Array.isArray(ri.scopes)) throw new ConfigError(`${where('scopes')} must be a list`);
+  const clients = ri.clients ? ri.clients.map((c, n) => validateIdpClient(c, where(`clients[${n}]`))) : DEFAULT_IDP_CONFIG.clients.map((c) => ({ ...c }));
+  const scopes = ri.scopes ? ri.scopes.map((c, n) => validateIdpScope(c, where(`scopes[${n}]`))) : DEFAULT_IDP_CONFIG.scopes.map((c) => ({ ...c }));
+  const twice = (list: string[]) => list.filter((x, n) => list.indexOf(x) !== n);
+  const dupClients = twice(clients.map((c) => c.client_id));
+  if (dupClients.length) throw new ConfigError(`${where('clients')} names ${dupClients.join(', ')} more than once`);
+  const dupScopes = twice(scopes.map((c) => c.scope));
+  if (dupScopes.length) throw new ConfigError(`${where('scopes')} names ${dupScopes.join(', ')} more than once`);
+  return { profile, consent, clients, scopes, ocspTimeoutMs };
 }

@@ -7,15 +7,17 @@
  *   GET  /tsl.xml                   signed TSL
  *   GET  /certs/root.pem            root CA; /certs/<ca>.pem (hba-qca, hba-ca, smcb-ca, egk-ca, komp-ca, tsl-ca),
  *                                   /certs/<ca>-ocsp.pem (OCSP signers), /certs/tsl-signer.pem
- *   /__admin/…                      see admin.ts
+ *   /__admin/…                      see admin.ts; GET/DELETE /__admin/ocsp/requests[?serial=&since=] lists the
+ *                                   recently answered OCSP requests (ocsp-log.ts)
  */
 import { ADMIN_PATH } from '../lib/ports';
-import { bytes, HttpError, startHttpServer, text, type Route } from '../lib/http';
+import { bytes, HttpError, json, startHttpServer, text, type Route } from '../lib/http';
 import { OCSP_RESPONSE_CONTENT_TYPE } from '../lib/ocsp';
 import type { RunningService, ServiceStartOptions, ServiceStarter } from '../lib/service';
 import { adminRoutes } from './admin';
 import { CA_NAMES, loadOrCreatePki, type KeyAndCertificate, type Pki, type PkiOptions } from './hierarchy';
 import { createOcspResponder, type OcspResponderOptions } from './ocsp-responder';
+import { OcspRequestLog } from './ocsp-log';
 import { buildSignedTsl } from './tsl';
 
 export interface PkiServiceOptions extends ServiceStartOptions {
@@ -26,6 +28,8 @@ export interface PkiServiceOptions extends ServiceStartOptions {
 
 export interface RunningPkiService extends RunningService {
   pki: Pki;
+  /** Recently answered OCSP requests (also at GET /__admin/ocsp/requests). */
+  ocspLog: OcspRequestLog;
 }
 
 /** OCSP requests are small; anything bigger is refused with 413. */
@@ -61,19 +65,24 @@ export async function startPkiService(opts: PkiServiceOptions): Promise<RunningP
   let tslCache: { xml: string; at: number } | undefined;
   const startedAt = new Date();
 
-  const ocspReply = (der: Buffer) => bytes(200, OCSP_RESPONSE_CONTENT_TYPE, respond(der), { 'cache-control': 'no-cache' });
+  const ocspLog = new OcspRequestLog();
+  const ocspReply = (method: 'POST' | 'GET', der: Buffer) => {
+    const answer = respond(der);
+    ocspLog.record(method, der, answer);
+    return bytes(200, OCSP_RESPONSE_CONTENT_TYPE, answer, { 'cache-control': 'no-cache' });
+  };
 
   const routes: Route[] = [
     {
       method: 'POST',
       path: '/ocsp',
       maxBodyBytes: MAX_OCSP_REQUEST_BYTES,
-      handler: (ctx) => ocspReply(ctx.body),
+      handler: (ctx) => ocspReply('POST', ctx.body),
     },
     {
       method: 'GET',
       path: '/ocsp/*',
-      handler: (ctx) => ocspReply(decodeGetRequest(ctx.params['*'])),
+      handler: (ctx) => ocspReply('GET', decodeGetRequest(ctx.params['*'])),
     },
     {
       method: 'GET',
@@ -96,6 +105,17 @@ export async function startPkiService(opts: PkiServiceOptions): Promise<RunningP
     },
     { method: 'GET', path: '/', handler: () => text(200, 'ti-harness simulated TI-PKI: POST /ocsp, GET /tsl.xml, GET /certs/root.pem, /__admin/health') },
     ...adminRoutes(pki, () => ({ url: baseUrl, startedAt: startedAt.toISOString() })),
+    {
+      method: 'GET',
+      path: `${ADMIN_PATH}/ocsp/requests`,
+      handler: (ctx) => {
+        const since = ctx.url.searchParams.get('since');
+        const at = since ? new Date(since) : undefined;
+        if (at && Number.isNaN(at.getTime())) throw new HttpError(400, `since is not an ISO time: ${since}`);
+        return json(200, { requests: ocspLog.list({ serial: ctx.url.searchParams.get('serial') ?? undefined, since: at }) });
+      },
+    },
+    { method: 'DELETE', path: `${ADMIN_PATH}/ocsp/requests`, handler: () => json(200, { removed: ocspLog.clear() }) },
   ];
 
   const server = await startHttpServer({ host: opts.host, port: opts.port, routes, log: opts.log, name: 'pki' });
@@ -112,6 +132,7 @@ export async function startPkiService(opts: PkiServiceOptions): Promise<RunningP
       admin: `${baseUrl}${ADMIN_PATH}`,
     },
     pki,
+    ocspLog,
     stop: () => server.close(),
   };
 }
