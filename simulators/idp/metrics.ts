@@ -64,6 +64,11 @@ class Family {
     readonly name: string,
     readonly help: string,
   ) {}
+  /** Publishes a series with zero observations (so a scraper sees it before the first event). */
+  declare(labels: string): this {
+    if (!this.series.has(labels)) this.series.set(labels, new Histogram());
+    return this;
+  }
   observe(labels: string, seconds: number): void {
     let h = this.series.get(labels);
     if (!h) this.series.set(labels, (h = new Histogram()));
@@ -82,6 +87,11 @@ class Counter {
     readonly name: string,
     readonly help: string,
   ) {}
+  /** Publishes a series at 0 (so a scraper sees it before the first event). */
+  declare(labels: string): this {
+    if (!this.series.has(labels)) this.series.set(labels, 0);
+    return this;
+  }
   inc(labels: string): void {
     this.series.set(labels, (this.series.get(labels) ?? 0) + 1);
   }
@@ -102,13 +112,18 @@ export class IdpMetrics {
   private readonly authenticator = new Family(
     'idp_authenticator_response_seconds',
     'Time from issuing a challenge to receiving it signed (Authentisierungsmodul response time).',
-  );
+  ).declare('');
   private readonly consentWait = new Family(
     'idp_consent_wait_seconds',
     'Time from the consent_required answer to the consent (Authentisierungsmodul consent response time).',
-  );
-  private readonly tokens = new Counter('idp_tokens_issued_total', 'Tokens issued at the token endpoint: insured (eGK) vs. Leistungserbringer (SMC-B, HBA).');
-  private readonly tokenDurations = new Family('idp_token_issuance_duration_seconds', 'Token issuance time by user type.');
+  ).declare('');
+  // Insured and Leistungserbringer series exist from the start: they are reported separately (A_18993).
+  private readonly tokens = new Counter('idp_tokens_issued_total', 'Tokens issued at the token endpoint: insured (eGK) vs. Leistungserbringer (SMC-B, HBA).')
+    .declare('user_type="insured"')
+    .declare('user_type="lei"');
+  private readonly tokenDurations = new Family('idp_token_issuance_duration_seconds', 'Token issuance time by user type.')
+    .declare('user_type="insured"')
+    .declare('user_type="lei"');
 
   request(operation: IdpOperation, outcome: 'success' | 'error', seconds: number): void {
     this.requests.inc(`operation="${operation}",outcome="${outcome}"`);

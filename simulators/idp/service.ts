@@ -33,6 +33,9 @@ import { endSession, introspection, revocation } from './session-endpoints';
 import { SingleUseRegistry } from './single-use';
 import { tokenRequest } from './token-endpoint';
 
+/** Product version of the simulated IDP (the harness version), shown by /__admin/health (A_19016). */
+const PRODUCT_VERSION = `ti-harness-idp ${(require('../../package.json') as { version: string }).version}`;
+
 export interface IdpServiceOptions extends ServiceStartOptions {
   /** An already loaded PKI (default: <env.dataDir>/pki, the PKI service's data). */
   pki?: Pki;
@@ -150,7 +153,7 @@ export async function startIdp(opts: IdpServiceOptions): Promise<RunningIdp> {
   const server = await startHttpServer({
     host: opts.host,
     port: opts.port,
-    routes: routes(ctx, () => ({ startedAt, pki: pkiUrl })),
+    routes: routes(ctx, () => ({ productVersion: PRODUCT_VERSION, startedAt, pki: pkiUrl })),
     tls: tls.options,
     log: opts.log,
     name: 'idp',

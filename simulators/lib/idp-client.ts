@@ -35,11 +35,16 @@ import {
 } from './jose';
 import { isSignedBy, parseCertificate, pemBlocks, toPem, type ParsedCertificate } from './x509';
 import {
+  CONSENT_ANSWER,
+  CTY_NESTED_JWT,
   DISCOVERY_PATH,
   KID,
   PARAM,
   TOKEN_TYPE,
+  parseIdpErrorRedirect,
   type ChallengeResponse,
+  type IntrospectionResponse,
+  type KeyVerifierPayload,
   type IdpDiscoveryDocument,
   type TokenResponse,
 } from './idp-protocol';
@@ -135,25 +140,18 @@ export function parseIdpErrorFromJson(status: number, body: string | Buffer): Id
 
 /** The IdpError carried by a redirect Location (`…?error=…&gematik_code=…`), or undefined when it carries none. */
 export function parseIdpErrorFromLocation(location: string, status = 302): IdpError | undefined {
-  let url: URL;
-  try {
-    url = new URL(location);
-  } catch {
-    return undefined;
-  }
-  const q = url.searchParams;
-  const error = q.get('error');
-  if (!error) return undefined;
+  const body = parseIdpErrorRedirect(location);
+  if (!body) return undefined;
   return new IdpError({
     status,
     source: 'redirect',
-    error,
-    gematikCode: q.get('gematik_code') ?? undefined,
-    gematikErrorText: q.get('gematik_error_text') ?? undefined,
-    gematikUuid: q.get('gematik_uuid') ?? undefined,
-    gematikTimestamp: num(q.get('gematik_timestamp') ?? undefined),
-    errorDescription: q.get('error_description') ?? undefined,
-    state: q.get('state') ?? undefined,
+    error: body.error,
+    gematikCode: str(body.gematik_code),
+    gematikErrorText: str(body.gematik_error_text),
+    gematikUuid: str(body.gematik_uuid),
+    gematikTimestamp: body.gematik_timestamp || undefined,
+    errorDescription: str(body.error_description),
+    state: body.state,
     location,
   });
 }
@@ -721,7 +719,7 @@ export async function buildSignedChallenge(
   if (exp === undefined) throw new IdpProtocolError('CHALLENGE_INVALID', 'challenge has no exp');
   const certificate = await signer.autCertificate();
   if (!Buffer.isBuffer(certificate) || certificate.length === 0) throw new IdpProtocolError('SIGNER_FAILED', `${signer.label}: no AUT certificate`);
-  const header = { alg: 'BP256R1', typ: 'JWT', cty: 'NJWT', x5c: [certificate.toString('base64')] };
+  const header = { alg: 'BP256R1', typ: 'JWT', cty: CTY_NESTED_JWT, x5c: [certificate.toString('base64')] };
   const signingInput = `${base64UrlEncode(JSON.stringify(header))}.${base64UrlEncode(JSON.stringify({ njwt: challengeJws }))}`;
   const digest = crypto.createHash('sha256').update(signingInput, 'ascii').digest();
   const signature = await signer.signDigest(digest);
@@ -731,7 +729,7 @@ export async function buildSignedChallenge(
   const cardJws = `${signingInput}.${signature.toString('base64url')}`;
   const encKey = encryptionKeyOf(recipient);
   const jwe = wrapJose('KEY_INVALID', 'encrypting the signed challenge', () =>
-    encryptJweEcdhEs(JSON.stringify({ njwt: cardJws }), encKey, { header: { cty: 'NJWT', exp } }),
+    encryptJweEcdhEs(JSON.stringify({ njwt: cardJws }), encKey, { header: { cty: CTY_NESTED_JWT, exp } }),
   );
   return { jwe, cardJws };
 }
@@ -937,10 +935,10 @@ export class IdpClient {
   }
 
   /** POST consent (granted with exactly the consented claims, or denied) → code redirect; denied → IdpError access_denied. */
-  async submitConsent(consentToken: string, decision: 'granted' | 'denied', consentedClaims: string[] = []): Promise<CodeRedirect> {
+  async submitConsent(consentToken: string, decision: keyof typeof CONSENT_ANSWER, consentedClaims: string[] = []): Promise<CodeRedirect> {
     const res = await this.transport.request('POST', await this.endpoint('consent_endpoint'), {
       [PARAM.consentToken]: consentToken,
-      [PARAM.consent]: decision,
+      [PARAM.consent]: CONSENT_ANSWER[decision],
       [PARAM.consentedClaims]: consentedClaims.join(' '),
     });
     const outcome = await this.authorizationOutcome(res, 'consent');
@@ -981,9 +979,8 @@ export class IdpClient {
   async redeemCode(p: RedeemCodeParams): Promise<TokenSet> {
     const d = await this.discover();
     const tokenKey = crypto.randomBytes(32);
-    const keyVerifier = wrapJose('KEY_INVALID', 'key_verifier', () =>
-      encryptJweEcdhEs(JSON.stringify({ token_key: tokenKey.toString('base64url'), code_verifier: p.codeVerifier }), d.idpEnc.key, { header: { cty: 'JSON' } }),
-    );
+    const payload: KeyVerifierPayload = { token_key: tokenKey.toString('base64url'), code_verifier: p.codeVerifier };
+    const keyVerifier = wrapJose('KEY_INVALID', 'key_verifier', () => encryptJweEcdhEs(JSON.stringify(payload), d.idpEnc.key, { header: { cty: 'JSON' } }));
     const form: Record<string, string> = {
       [PARAM.grantType]: 'authorization_code',
       [PARAM.code]: p.code,
@@ -1066,12 +1063,12 @@ export class IdpClient {
   }
 
   /** RFC 7662: {active:true, …claims} or {active:false}. */
-  async introspect(token: string): Promise<{ active: boolean; [claim: string]: unknown }> {
+  async introspect(token: string): Promise<IntrospectionResponse> {
     const res = await this.transport.request('POST', await this.endpoint('introspection_endpoint'), { [PARAM.token]: token });
     if (res.status !== 200) throw parseIdpErrorFromJson(res.status, res.body);
     const body = parseJsonBody(res, 'introspection response');
     if (typeof body.active !== 'boolean') throw new IdpProtocolError('UNEXPECTED_RESPONSE', 'introspection response lacks a boolean "active"');
-    return body as { active: boolean };
+    return body as IntrospectionResponse;
   }
 }
 

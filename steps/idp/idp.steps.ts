@@ -18,7 +18,7 @@ import { EnvironmentError, TestDefectError } from '../support/errors';
 import type { HttpResponse } from '../support/http';
 import { verify } from '../verify';
 import type { TiWorld } from '../world';
-import { actorOf, advanceClock, idpState, lastLogin, lastTokens, login, pkiTrust, verifyAll } from './support';
+import { actorOf, advanceClock, createActor, idpState, lastLogin, lastTokens, login, pkiTrust, verifyAll } from './support';
 
 const PRACTICE_REDIRECT = 'http://test-ps.gematik.de/erezept';
 
@@ -582,9 +582,56 @@ Then('weisen die Performance-Messdaten des IDP die Antwortzeit des Authentisieru
 });
 
 Then('weisen die Performance-Messdaten des IDP die Token-Ausstellung für Versicherte getrennt von der für Leistungserbringer aus', async function (this: TiWorld) {
+  const before = idpState(this).extra.get('metricsBefore') as Metrics;
   const after = idpState(this).extra.get('metricsAfter') as Metrics;
-  await verify('A_18993', 'Versicherten-Identitätsbestätigungen separat ausgewiesen', () => {
-    assert.ok(after.has('idp_tokens_issued_total{user_type="insured"}'), 'no insured series');
-    assert.ok(after.has('idp_tokens_issued_total{user_type="lei"}'), 'no lei series');
+  const insured = 'idp_tokens_issued_total{user_type="insured"}';
+  const lei = 'idp_tokens_issued_total{user_type="lei"}';
+  await verify('A_18993', 'Versicherten-Identitätsbestätigungen separat ausgewiesen: die Anmeldung der Praxis zählt nur bei den Leistungserbringern', () => {
+    assert.ok(after.has(insured), 'no insured series');
+    assert.equal(metric(after, lei) - metric(before, lei), 1);
+    assert.equal(metric(after, insured) - metric(before, insured), 0, 'the practice login was counted as an insured token');
+  });
+});
+
+// --- product change verification (A_19016) ----------------------------------------------------------------
+
+async function productVersion(world: TiWorld): Promise<string> {
+  const res = await idpGet(world, world.serviceUrl('idp', '/__admin/health'));
+  if (res.status !== 200) throw new EnvironmentError(`IDP admin: GET /__admin/health answered ${res.status}`);
+  const v = res.json<{ productVersion?: unknown }>().productVersion;
+  return typeof v === 'string' ? v : '';
+}
+
+Given('die Produktversion des IDP ist bekannt', async function (this: TiWorld) {
+  const v = await productVersion(this);
+  idpState(this).extra.set('productVersion', v);
+  await this.attach(`IDP-Produktversion: ${v || '(keine)'}`, 'text/plain');
+});
+
+When(
+  'sich die {string} über ihr PVS im Aufrufkontext {string} \\/ {string} \\/ {string} und {string} über sein FdV nacheinander am IDP anmelden',
+  async function (this: TiWorld, practice: string, mandantId: string, clientSystemId: string, workplaceId: string, insured: string) {
+    const results: Array<{ uc: string; ok: boolean; detail: string }> = [];
+    await createActor(this, { kind: 'PVS', owner: practice, card: practice, context: { mandantId, clientSystemId, workplaceId } });
+    const pvs = await login(this);
+    results.push({ uc: 'UC_5.2', ok: !!pvs.tokens, detail: pvs.tokens ? String(pvs.tokens.accessTokenClaims.idNummer) : String((pvs.error as Error)?.message) });
+    await createActor(this, { kind: 'FdV', owner: insured, card: insured });
+    const fdv = await login(this);
+    results.push({ uc: 'UC_5.1', ok: !!fdv.tokens, detail: fdv.tokens ? String(fdv.tokens.accessTokenClaims.idNummer) : String((fdv.error as Error)?.message) });
+    idpState(this).extra.set('changeRuns', results);
+  },
+);
+
+Then('sind beide Anwendungsfälle gegen diese Produktversion des IDP erfolgreich durchlaufen', async function (this: TiWorld) {
+  const s = idpState(this);
+  const version = s.extra.get('productVersion') as string;
+  const runs = s.extra.get('changeRuns') as Array<{ uc: string; ok: boolean; detail: string }>;
+  const after = await productVersion(this);
+  await this.attach(JSON.stringify({ productVersion: version, runs }, null, 2), 'application/json');
+  await verify('A_19016', `UC 5.1 und UC 5.2 gegen die IDP-Version "${version}" erfolgreich`, () => {
+    assert.ok(version, 'the IDP names no product version');
+    assert.equal(after, version, 'the IDP version changed during the verification');
+    assert.deepEqual(runs.map((r) => r.uc).sort(), ['UC_5.1', 'UC_5.2']);
+    for (const r of runs) assert.ok(r.ok, `${r.uc} failed: ${r.detail}`);
   });
 });

@@ -154,3 +154,9 @@ Funktionalität: IDP – Schnittstellen, Clients und Sicherheitsvorgaben
     Dann weisen die Performance-Messdaten des IDP einen weiteren Challenge-Response-Vorgang und eine weitere Token-Ausstellung für Leistungserbringer aus
     Und weisen die Performance-Messdaten des IDP die Antwortzeit des Authentisierungsmoduls bei der Einwilligung separat aus
     Und weisen die Performance-Messdaten des IDP die Token-Ausstellung für Versicherte getrennt von der für Leistungserbringer aus
+
+  @TCID:IDP_CHANGE_001 @TESTFALL:positiv @Hauptdarsteller:Infrastruktur @simulator-only @AFO-ID:A_19016
+  Szenario: Nach einem Produkt-Change verifiziert der Anbieter den IDP mit den Anwendungsfällen UC 5.1 und UC 5.2
+    Angenommen die Produktversion des IDP ist bekannt
+    Wenn sich die "Praxis Dr. Hanna Ebert" über ihr PVS im Aufrufkontext "Praxis-Ebert" / "PVS-SIM" / "Arbeitsplatz-1" und "Jonas Keller" über sein FdV nacheinander am IDP anmelden
+    Dann sind beide Anwendungsfälle gegen diese Produktversion des IDP erfolgreich durchlaufen
