@@ -11,20 +11,26 @@
  *                       MSE SET, PSO CDS on the virtual eGK behind a private pcscd) → JWE signed
  *                       challenge → IDP: decryption, card JWS, certificate against the TSL, OCSP at the
  *                       PKI service → code → token endpoint (key_verifier, tokens decrypted and
- *                       verified). prompt=login, so the device's SSO session is not used. Consent is
- *                       asked once, in the warm-up login; the measured logins find it remembered.
- *                       throughput, latency median
+ *                       verified by the client). prompt=login, so the device's SSO session is not used.
+ *                       Consent is asked once, in the first warm-up login; the measured logins find it
+ *                       remembered. throughput (baseline idp.login_software: the ratio shows what the
+ *                       card through PC/SC costs), latency median
  *   idp.login_software  the same flow with a software C.CH.AUT signer (issueTestSigner, no card):
- *                       throughput (ratio: idp.login_egk / idp.login_software is the card's share),
- *                       latency median
- *   idp.token_endpoint  IdpClient.redeemCode alone (key_verifier JWE, POST token endpoint, IDP signs and
- *                       encrypts access and ID token, client decrypts and verifies both) for codes obtained
- *                       beforehand with the software signer: throughput (baseline idp.login_software),
- *                       latency median
- *   idp.sso_login       logins through the device's SSO session (no card): authorization URL → GET
- *                       challenge → POST sso_endpoint (ssotoken + unsigned challenge; the reference
- *                       profile does no second OCSP check) → code → token endpoint:
- *                       throughput (baseline idp.login_egk), latency median
+ *                       throughput, latency median. The software signer and the virtual eGK's card OS
+ *                       sign with the same pure-JavaScript brainpool ECDSA (bp256SignDigest), so the
+ *                       ratio of idp.login_egk shows PC/SC and the card's command sequence, not a
+ *                       difference in signing speed
+ *   idp.token_endpoint  IdpClient.redeemCode alone (key_verifier JWE, POST token endpoint, the IDP signs
+ *                       and encrypts access and ID token, the client decrypts and verifies both) for codes
+ *                       obtained beforehand with the software signer: throughput (baseline
+ *                       idp.login_software), latency median
+ *   idp.sso_login       logins through the device's SSO session left by the eGK logins (no card):
+ *                       authorization URL → GET challenge → POST sso_endpoint (ssotoken + unsigned
+ *                       challenge; the reference profile does no second OCSP check) → code → token
+ *                       endpoint: throughput (baseline idp.login_egk), latency median
+ *
+ * A stderr line gives the IDP's own mean processing time per operation (its /metrics histograms), to
+ * tell server time from client, TLS and card time.
  *
  * Needs root (the harness's pcscd runs in its own mount namespace) like bench/cards.bench.ts.
  */
@@ -49,7 +55,7 @@ import { benchVpcdPorts, percentile, round, type BenchContext, type Benchmark } 
 const MEASURE_MS = 3000;
 const WARM_UP = 3;
 /** Codes obtained beforehand for idp.token_endpoint: well inside the 60 s code lifetime. */
-const CODE_COLLECT_MS = 3000;
+const CODE_COLLECT_MS = 5000;
 const MAX_CODES = 400;
 const EGK = 'Jonas Keller';
 
@@ -95,6 +101,20 @@ class CountingSigner implements ChallengeSigner {
   async close(): Promise<void> {
     await this.inner.close?.();
   }
+}
+
+/** Mean server-side time (ms) per operation from the IDP's Prometheus metrics (idp_operation_duration_seconds). */
+function serverMeans(metricsText: string): string {
+  const sums = new Map<string, number>();
+  const counts = new Map<string, number>();
+  for (const line of metricsText.split('\n')) {
+    const m = /^idp_operation_duration_seconds_(sum|count)\{operation="([a-z_]+)"\} ([0-9.eE+-]+)$/.exec(line);
+    if (m) (m[1] === 'sum' ? sums : counts).set(m[2], Number(m[3]));
+  }
+  return [...counts]
+    .filter(([, n]) => n > 0)
+    .map(([op, n]) => `${op} ${round(((sums.get(op) ?? 0) * 1000) / n, 3)} ms (${n})`)
+    .join(', ');
 }
 
 function check(condition: boolean, message: string): void {
@@ -204,6 +224,7 @@ export const benchmark: Benchmark = {
         `eGK logins ${round(egkLogins.perSecond)}/s (${egkLogins.count}), software logins ${round(softwareLogins.perSecond)}/s (${softwareLogins.count}), ` +
           `token endpoint ${round(tokenCalls.perSecond)}/s (${tokenCalls.count} codes), SSO logins ${round(ssoLogins.perSecond)}/s (${ssoLogins.count})`,
       );
+      ctx.log(`IDP server-side mean per request, whole run: ${serverMeans(idp.context.metrics.render())}`);
     } finally {
       for (const s of sessions) await s.close().catch(() => undefined);
       await idp?.stop().catch(() => undefined);
