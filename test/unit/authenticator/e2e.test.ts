@@ -78,6 +78,8 @@ before(async () => {
     pki: pkiService.pki,
     clock,
     config: {
+      // generous OCSP wait: other test processes may load the 2-core machine (no timing is asserted)
+      ocspTimeoutMs: 30_000,
       clients: [
         ...env.idp.clients,
         { client_id: SECOND_APP.clientId, redirect_uris: [SECOND_APP.redirectUri], profile: 'native', sso: true },
