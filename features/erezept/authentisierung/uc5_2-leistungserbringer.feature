@@ -16,7 +16,7 @@ Funktionalität: UC 5.2 – AuthN-Token durch Leistungserbringerinstitution anfo
     Und enthält der AuthN-Token die Identitätsattribute aus dem AUT-Zertifikat der SMC-B von "Praxis Dr. Hanna Ebert"
 
   @TCID:ERP_UC52_002 @TESTFALL:positiv @Hauptdarsteller:Apotheke @PRODUKT:AVS @simulator-only
-  @AFO-ID:A_18827 @AFO-ID:A_18817 @AFO-ID:A_18808
+  @AFO-ID:A_18827 @AFO-ID:A_18817 @AFO-ID:A_18816 @AFO-ID:A_19011 @AFO-ID:A_18808 @AFO-ID:A_18801
   Szenario: Die Apotheke erhält über die SMC-B am Konnektor einen AuthN-Token
     Angenommen die SMC-B von "Apotheke am Markt" steckt in einem freien Kartenleser der Apotheke
     Und das AVS der "Apotheke am Markt" nutzt das Authentisierungsmodul mit der SMC-B am Konnektor im Aufrufkontext "Apotheke-am-Markt" / "AVS-SIM" / "Apotheke-HV-1"

@@ -194,8 +194,13 @@ export class EgkPcscSigner implements ChallengeSigner {
         // A connection to a card that was reset, or pulled (and maybe put back), is stale: pcsc-lite
         // reports RemovedCard, ResetCard or — inside a transaction on such a connection —
         // NotTransacted. Connect afresh once.
-        if (attempt === 0 && e instanceof PcscError && STALE_CONNECTION.includes(e.code ?? '')) {
+        const stale = e instanceof PcscError && STALE_CONNECTION.includes(e.code ?? '');
+        const absent = e instanceof PcscError && e.code === 'NoSmartcard' && !!this.fixedReader;
+        if (attempt === 0 && (stale || absent)) {
           await reader.disconnect();
+          // A card just put (back) into a named reader: this client's view of the reader may lag
+          // behind pcscd's for a poll cycle; wait for it before the one retry.
+          if (this.fixedReader && this.findTimeoutMs > 0) await reader.waitForCard({ timeoutMs: this.findTimeoutMs }).catch(() => undefined);
           continue;
         }
         throw this.pcscFailure(e, reader.name);
