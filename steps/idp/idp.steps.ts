@@ -356,39 +356,59 @@ When(/^das PVS (?:die|dieselbe) signierte Challenge (?:ein zweites Mal )?an den 
   }
 });
 
+/**
+ * The harness as a client that signs the IDP's challenge in software with a certificate the TI-PKI
+ * issued for the practice (admin API): valid but of the wrong kind, or an AUT certificate that has
+ * expired. The IDP must refuse both (A_18799, A_18819).
+ */
+async function submitWithIssuedCertificate(world: TiWorld, scope: string, issue: Record<string, unknown>, label: string): Promise<void> {
+  const a = actorOf(world);
+  if (a.card.type !== 'SMC-B' || !a.card.telematikId) throw new TestDefectError('needs the SMC-B of a practice');
+  const issued = await world.admin<{ certificatePem: string; privateKeyPem: string }>('pki', '/certificates', {
+    subject: { commonName: a.card.organization.name },
+    telematikId: a.card.telematikId,
+    professionOid: a.card.professionOid,
+    ...issue,
+  });
+  const key = crypto.createPrivateKey(issued.privateKeyPem);
+  const der = new crypto.X509Certificate(issued.certificatePem).raw;
+  const signer: ChallengeSigner = {
+    kind: 'SMC-B',
+    label: `${a.card.name} (${label})`,
+    autCertificate: async () => der,
+    signDigest: async (digest) => bp256SignDigest(digest, key, 'raw'),
+  };
+  const idp = a.authn.authenticator.idp;
+  const request = await a.authn.idp.createAuthorizationRequest({ ...a.relyingParty, scope: `openid ${scope}` });
+  const fetched = await idp.fetchChallenge(request.url);
+  const s = idpState(world);
+  s.lastError = undefined;
+  try {
+    s.extra.set('outcome', await idp.submitSignedChallenge(await idp.signChallenge(fetched.challenge, signer)));
+  } catch (e) {
+    if (e instanceof EnvironmentError) throw e;
+    s.lastError = e;
+  }
+}
+
 When(
   'das PVS eine Challenge für den Scope {string} mit einem nicht für die Authentisierung bestimmten Zertifikat signiert übergibt',
   async function (this: TiWorld, scope: string) {
-    const a = actorOf(this);
-    if (a.card.type !== 'SMC-B' || !a.card.telematikId) throw new TestDefectError('needs the SMC-B of a practice');
-    // The practice's organisation signature identity (C.HCI.OSIG), issued by the TI-PKI: valid, but not an AUT certificate.
-    const issued = await this.admin<{ certificatePem: string; privateKeyPem: string }>('pki', '/certificates', {
-      profile: 'C.HCI.OSIG',
-      subject: { commonName: a.card.organization.name },
-      telematikId: a.card.telematikId,
-      professionOid: a.card.professionOid,
-    });
-    const key = crypto.createPrivateKey(issued.privateKeyPem);
-    const der = new crypto.X509Certificate(issued.certificatePem).raw;
-    const signer: ChallengeSigner = {
-      kind: 'SMC-B',
-      label: `${a.card.name} (C.HCI.OSIG)`,
-      autCertificate: async () => der,
-      signDigest: async (digest) => bp256SignDigest(digest, key, 'raw'),
-    };
-    const idp = a.authn.authenticator.idp;
-    const request = await a.authn.idp.createAuthorizationRequest({ ...a.relyingParty, scope: `openid ${scope}` });
-    const fetched = await idp.fetchChallenge(request.url);
-    const s = idpState(this);
-    s.lastError = undefined;
-    try {
-      s.extra.set('outcome', await idp.submitSignedChallenge(await idp.signChallenge(fetched.challenge, signer)));
-    } catch (e) {
-      if (e instanceof EnvironmentError) throw e;
-      s.lastError = e;
-    }
+    // The practice's organisation signature identity (C.HCI.OSIG): valid, but not an AUT certificate.
+    await submitWithIssuedCertificate(this, scope, { profile: 'C.HCI.OSIG' }, 'C.HCI.OSIG');
   },
 );
+
+When('das PVS eine Challenge für den Scope {string} mit einem abgelaufenen AUT-Zertifikat signiert übergibt', async function (this: TiWorld, scope: string) {
+  const day = 24 * 3600 * 1000;
+  const now = Date.now() + idpState(this).offsetMs;
+  await submitWithIssuedCertificate(
+    this,
+    scope,
+    { profile: 'C.HCI.AUT', notBefore: new Date(now - 400 * day).toISOString(), notAfter: new Date(now - day).toISOString() },
+    'C.HCI.AUT, abgelaufen',
+  );
+});
 
 // --- token validity: expiry, logout, revocation -------------------------------------------------------------
 

@@ -160,3 +160,8 @@ Funktionalität: IDP – Schnittstellen, Clients und Sicherheitsvorgaben
     Angenommen die Produktversion des IDP ist bekannt
     Wenn sich die "Praxis Dr. Hanna Ebert" über ihr PVS im Aufrufkontext "Praxis-Ebert" / "PVS-SIM" / "Arbeitsplatz-1" und "Jonas Keller" über sein FdV nacheinander am IDP anmelden
     Dann sind beide Anwendungsfälle gegen diese Produktversion des IDP erfolgreich durchlaufen
+
+  @TCID:IDP_CERT_003 @TESTFALL:negativ @Hauptdarsteller:Arztpraxis @simulator-only @AFO-ID:A_18799 @AFO-ID:A_18819
+  Szenario: Eine mit einem abgelaufenen AUT-Zertifikat signierte Challenge lehnt der IDP ab
+    Wenn das PVS eine Challenge für den Scope "e-rezept" mit einem abgelaufenen AUT-Zertifikat signiert übergibt
+    Dann lehnt der IDP die signierte Challenge mit dem Fehlercode 2020 ab
