@@ -28,6 +28,7 @@ const DEBIAN_PACKAGES = [
   'iproute2', // ip: the loopback quick-ACK route for fast vpcd round trips (docs/pcsc.md)
   'util-linux', // unshare/setpriv: the harness's private pcscd mount namespace
   'libxml2-utils', // xmllint: validates the Konnektor's SOAP messages against the gematik XSDs
+  'dmtx-utils', // dmtxread: independent check that our printed E-Rezept DataMatrix codes read (docs/datamatrix.md)
 ];
 const STAMP = path.join(ROOT, 'node_modules', '.ti-harness-install-stamp');
 
