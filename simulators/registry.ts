@@ -11,6 +11,7 @@ export const SIMULATORS: Partial<Record<ServiceName, () => Promise<ServiceStarte
   cards: async () => (await import('../cards/service')).start,
   idp: async () => (await import('./idp/service')).start,
   konnektor: async () => (await import('./konnektor/service')).start,
+  fachdienst: async () => (await import('./fachdienst/service')).start,
 };
 
 /** Start order: services later in the list may depend on earlier ones (all trust the PKI). */

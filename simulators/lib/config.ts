@@ -136,6 +136,21 @@ export interface IdpScopeConfig {
   description: string;
 }
 
+/**
+ * The simulated E-Rezept-Fachdienst (docs/fachdienst.md): which access tokens it accepts and how it
+ * is reached.
+ */
+export interface FachdienstConfig {
+  /** aud an access token must carry (default: the audience of the idp section's e-rezept scope). */
+  audience: string;
+  /** true: the FHIR interface only through the VAU (POST /VAU/…); false: plain HTTPS for diagnosis and load (logged loudly). */
+  vau: boolean;
+  /** Ask the IDP's introspection endpoint on every request, so logout/revocation at the IDP count at once (A_18857/58). */
+  checkRevocation: boolean;
+  /** Largest inner request body in bytes (larger: 413); the outer VAU message may be a little larger. */
+  maxBodyBytes: number;
+}
+
 export interface Environment {
   name: string;
   host: string;
@@ -145,6 +160,7 @@ export interface Environment {
   cards: CardsConfig;
   konnektor: KonnektorConfig;
   idp: IdpConfig;
+  fachdienst: FachdienstConfig;
   /** Path of the file it was read from. */
   source: string;
 }
@@ -183,6 +199,13 @@ interface RawIdpConfig {
   ocspTimeoutMs?: number;
 }
 
+interface RawFachdienstConfig {
+  audience?: string;
+  vau?: boolean;
+  checkRevocation?: boolean;
+  maxBodyBytes?: number;
+}
+
 interface RawEnvironment {
   name?: string;
   host?: string;
@@ -191,6 +214,7 @@ interface RawEnvironment {
   cards?: RawCardsConfig | null;
   konnektor?: RawKonnektorConfig | null;
   idp?: RawIdpConfig | null;
+  fachdienst?: RawFachdienstConfig | null;
 }
 
 export function environmentNames(): string[] {
@@ -261,7 +285,11 @@ export function resolveEnvironment(raw: RawEnvironment, source: string, override
   // The simulated IDP speaks HTTPS only (A_18862).
   const i = services.idp;
   if (i.simulated && !raw.services?.idp?.url) i.url = `https://${host}:${i.port}`;
-  return { name: raw.name ?? path.basename(source, '.yaml'), host, dataDir, services, cards, konnektor, idp, source };
+  const fachdienst = resolveFachdienst(raw.fachdienst ?? {}, idp, source);
+  // The simulated Fachdienst speaks HTTPS only (the VAU runs inside TLS).
+  const f = services.fachdienst;
+  if (f.simulated && !raw.services?.fachdienst?.url) f.url = `https://${host}:${f.port}`;
+  return { name: raw.name ?? path.basename(source, '.yaml'), host, dataDir, services, cards, konnektor, idp, fachdienst, source };
 }
 
 function resolveCards(rc: RawCardsConfig, source: string): CardsConfig {
@@ -510,4 +538,39 @@ function resolveIdp(ri: RawIdpConfig, source: string): IdpConfig {
   const dupScopes = twice(scopes.map((c) => c.scope));
   if (dupScopes.length) throw new ConfigError(`${where('scopes')} names ${dupScopes.join(', ')} more than once`);
   return { profile, consent, clients, scopes, ocspTimeoutMs };
+}
+
+// ---------------------------------------------------------------------------
+// Fachdienst
+// ---------------------------------------------------------------------------
+
+/** Production's request size limit of the FHIR interface (issue 6: 1 MB). */
+export const DEFAULT_FACHDIENST_MAX_BODY = 1024 * 1024;
+
+/** The audience of the IDP section's e-rezept scope, else the gematik test audience. */
+export function erpAudienceOf(idp: IdpConfig): string {
+  return idp.scopes.find((s) => s.scope === 'e-rezept')?.audience ?? ERP_AUDIENCE;
+}
+
+function resolveFachdienst(rf: RawFachdienstConfig, idp: IdpConfig, source: string): FachdienstConfig {
+  const fail = (field: string, msg: string): never => {
+    throw new ConfigError(`${source}: fachdienst.${field} ${msg}`);
+  };
+  const known = ['audience', 'vau', 'checkRevocation', 'maxBodyBytes'];
+  const unknown = Object.keys(rf).filter((k) => !known.includes(k));
+  if (unknown.length) fail(unknown.join(', '), `is not a known field (known: ${known.join(', ')})`);
+  const audience = rf.audience ?? erpAudienceOf(idp);
+  if (typeof audience !== 'string') fail('audience', 'must be a URI');
+  try {
+    new URL(audience);
+  } catch {
+    fail('audience', `is not an absolute URI: ${String(audience)}`);
+  }
+  const vau = rf.vau ?? true;
+  if (typeof vau !== 'boolean') fail('vau', 'must be true or false');
+  const checkRevocation = rf.checkRevocation ?? true;
+  if (typeof checkRevocation !== 'boolean') fail('checkRevocation', 'must be true or false');
+  const maxBodyBytes = rf.maxBodyBytes ?? DEFAULT_FACHDIENST_MAX_BODY;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024 || maxBodyBytes > 64 * 1024 * 1024) fail('maxBodyBytes', `must be an integer 1024..67108864, got ${String(maxBodyBytes)}`);
+  return { audience, vau, checkRevocation, maxBodyBytes };
 }

@@ -1,0 +1,8 @@
+/**
+ * The route modules the Fachdienst serves, in registration order. The prescription workflow adds its
+ * modules here (e.g. `taskRoutes` from ./task.ts); transport, authentication and routing stay untouched.
+ */
+import type { FhirRouteModule } from '../fhir-router';
+import { metadataRoutes } from './metadata';
+
+export const DEFAULT_ROUTE_MODULES: readonly FhirRouteModule[] = [metadataRoutes];

@@ -1,0 +1,158 @@
+/**
+ * The `fachdienst` service: the simulated E-Rezept-Fachdienst. HTTPS with a C.FD.TLS-S certificate
+ * of the simulated PKI; the FHIR interface inside the VAU (vau-endpoint.ts) — or, only when the
+ * environment says `fachdienst.vau: false`, directly over HTTPS (logged loudly); access tokens of
+ * the environment's IDP (access-token.ts); the roles of production (roles.ts); SQLite storage
+ * (store.ts); a SimClock for every time the Fachdienst reads.
+ *
+ * Endpoints: GET /VAUCertificate, GET /VAUCertificateOCSPResponse, POST /VAU/{0|pseudonym},
+ * GET /metadata (plain, no authentication), admin API under /__admin (health, clock).
+ * The FHIR operations come from route modules (routes/index.ts); see docs/fachdienst.md.
+ */
+import * as path from 'node:path';
+import { SimClock, clockAdminRoutes } from '../lib/clock';
+import { DEFAULT_FACHDIENST_MAX_BODY, erpAudienceOf, type FachdienstConfig } from '../lib/config';
+import { json, text, type Route } from '../lib/http';
+import { startHttpServer } from '../lib/http';
+import { ADMIN_PATH } from '../lib/ports';
+import type { RunningService, ServiceStartOptions, ServiceStarter } from '../lib/service';
+import { loadOrIssueTlsMaterial, type TlsMaterial } from '../lib/tls-material';
+import { loadOrCreatePki, type Pki } from '../pki/hierarchy';
+import { AccessTokenVerifier } from './access-token';
+import { FhirRouter, negotiateFormat, type FhirRouteModule } from './fhir-router';
+import { capabilityStatement } from './routes/metadata';
+import { DEFAULT_ROUTE_MODULES } from './routes';
+import { FachdienstStore } from './store';
+import { UserPseudonyms } from './user-pseudonym';
+import { loadOrIssueVauIdentity, type VauIdentity } from './vau-identity';
+import { plainFhirRoute, vauRoutes } from './vau-endpoint';
+
+const PRODUCT_VERSION = `ti-harness-fachdienst ${(require('../../package.json') as { version: string }).version}`;
+
+export interface FachdienstServiceOptions extends ServiceStartOptions {
+  /** An already loaded PKI (default: <env.dataDir>/pki, the PKI service's data). */
+  pki?: Pki;
+  /** The Fachdienst's clock (default: a new SimClock, exposed at /__admin/clock). */
+  clock?: SimClock;
+  /** Overrides of the environment's fachdienst section. */
+  config?: Partial<FachdienstConfig>;
+  /** Base URL of the IDP whose tokens are accepted (default: env.services.idp.url). */
+  idpUrl?: string;
+  /** Base URL of the PKI service (default: env.services.pki.url). */
+  pkiUrl?: string;
+  /** Route modules (default: routes/index.ts DEFAULT_ROUTE_MODULES). */
+  routeModules?: readonly FhirRouteModule[];
+}
+
+export interface RunningFachdienst extends RunningService {
+  clock: SimClock;
+  config: FachdienstConfig;
+  store: FachdienstStore;
+  router: FhirRouter;
+  vau: VauIdentity;
+  tls: TlsMaterial;
+  /** Trust anchor of the TLS and VAU certificates (the PKI root), PEM. */
+  trustRootPem: string;
+}
+
+export async function startFachdienst(opts: FachdienstServiceOptions): Promise<RunningFachdienst> {
+  const env = opts.env;
+  const base: FachdienstConfig = env.fachdienst ?? {
+    audience: erpAudienceOf(env.idp),
+    vau: true,
+    checkRevocation: true,
+    maxBodyBytes: DEFAULT_FACHDIENST_MAX_BODY,
+  };
+  const config: FachdienstConfig = { ...base, ...(opts.config ?? {}) };
+  const pkiUrl = (opts.pkiUrl ?? env.services.pki.url).replace(/\/+$/, '');
+  const idpUrl = (opts.idpUrl ?? env.services.idp.url).replace(/\/+$/, '');
+  const pki = opts.pki ?? (await loadOrCreatePki(path.join(env.dataDir, 'pki'), { ocspUrl: `${pkiUrl}/ocsp` }));
+  const clock = opts.clock ?? new SimClock();
+  const log = opts.log;
+  const tls = loadOrIssueTlsMaterial(pki, path.join(opts.dataDir, 'tls'), [opts.host, env.host], { profile: 'C.FD.TLS-S', commonName: 'erp.ti-harness.sim' });
+  const vau = loadOrIssueVauIdentity(pki, path.join(opts.dataDir, 'vau'), log);
+  const pseudonyms = UserPseudonyms.loadOrCreate(path.join(opts.dataDir, 'vau'));
+  const store = FachdienstStore.open(path.join(opts.dataDir, 'fachdienst.sqlite'), { clock, log });
+  const verifier = new AccessTokenVerifier({
+    idpUrl,
+    trust: { rootPem: pki.rootCertificatePem, caPems: Object.values(pki.cas).map((c) => c.certificatePem) },
+    clock,
+    audience: config.audience,
+    checkRevocation: config.checkRevocation,
+    log,
+  });
+
+  const context = { clock, store, baseUrl: '', log };
+  const router = new FhirRouter({ verifier, context }).use(...(opts.routeModules ?? DEFAULT_ROUTE_MODULES));
+  const startedAt = new Date().toISOString();
+
+  const routes: Route[] = [
+    ...(config.vau ? vauRoutes({ identity: vau, router, pseudonyms, clock, maxBodyBytes: config.maxBodyBytes, log }) : []),
+    {
+      method: 'GET',
+      path: '/metadata',
+      handler: (rc) => {
+        const headers: Record<string, string> = {};
+        if (typeof rc.req.headers.accept === 'string') headers.accept = rc.req.headers.accept;
+        const cs = capabilityStatement(router.routes(), clock.now(), negotiateFormat(rc.url.searchParams, headers, undefined));
+        return { status: 200, headers: { 'content-type': cs.contentType }, body: cs.body };
+      },
+    },
+    {
+      method: 'GET',
+      path: `${ADMIN_PATH}/health`,
+      handler: () =>
+        json(200, {
+          status: 'UP',
+          productVersion: PRODUCT_VERSION,
+          startedAt,
+          vau: config.vau,
+          checkRevocation: config.checkRevocation,
+          audience: config.audience,
+          idp: idpUrl,
+          schemaVersion: store.schemaVersion(),
+          now: clock.now().toISOString(),
+        }),
+    },
+    ...clockAdminRoutes(clock),
+    { method: 'GET', path: '/', handler: () => text(200, `ti-harness simulated E-Rezept-Fachdienst: ${config.vau ? 'FHIR over VAU at POST /VAU/{0|Userpseudonym}' : 'PLAIN HTTPS (no VAU)'}`) },
+    ...(config.vau ? [] : [plainFhirRoute({ router, maxBodyBytes: config.maxBodyBytes, log })]),
+  ];
+  let server;
+  try {
+    server = await startHttpServer({ host: opts.host, port: opts.port, routes, tls: tls.options, log, name: 'fachdienst', maxBodyBytes: config.maxBodyBytes });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  context.baseUrl = server.url;
+  if (!config.vau) {
+    log('!!! WARNING: fachdienst.vau is false: the FHIR interface is served as PLAIN HTTPS WITHOUT the VAU transport.');
+    log('!!! This mode is for diagnosis and load tests only; real client systems must use POST /VAU/… (docs/fachdienst.md).');
+  }
+  void verifier.warmUp();
+  log(`listening on ${server.url} (${config.vau ? 'VAU' : 'PLAIN, no VAU'}, IDP ${idpUrl}, audience ${config.audience}, revocation check ${config.checkRevocation ? 'on' : 'off'})`);
+  return {
+    name: 'fachdienst',
+    url: server.url,
+    endpoints: {
+      ...(config.vau ? { 'VAU certificate': `${server.url}/VAUCertificate`, VAU: `${server.url}/VAU/0` } : { 'FHIR (plain, no VAU)': server.url }),
+      metadata: `${server.url}/metadata`,
+      admin: `${server.url}${ADMIN_PATH}`,
+      'TLS trust': `${pkiUrl}/certs/root.pem`,
+    },
+    clock,
+    config,
+    store,
+    router,
+    vau,
+    tls,
+    trustRootPem: tls.rootPem,
+    async stop() {
+      await server.close();
+      store.close();
+    },
+  };
+}
+
+export const start: ServiceStarter = (opts) => startFachdienst(opts);
