@@ -19,7 +19,7 @@
 import type { SimClock } from '../lib/clock';
 import { decodeJws, payloadJson } from '../lib/jose';
 import type { AccessTokenClaims, AccessTokenVerifier } from './access-token';
-import type { InnerHttpRequest, InnerHttpResponse } from './inner-http';
+import type { InnerHttpRequest, InnerHttpResponse } from '../lib/http-message';
 import { FhirError, renderOperationOutcome, type FhirFormat } from './outcome';
 import { callerKind, isAllowed, PROFESSION_OID, type CallerKind, type RoleAllowList } from './roles';
 import type { FachdienstStore } from './store';

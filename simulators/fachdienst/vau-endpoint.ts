@@ -27,10 +27,10 @@
 import * as crypto from 'node:crypto';
 import type { SimClock } from '../lib/clock';
 import { bytes, HttpError, json, type HttpResponse, type RequestContext, type Route } from '../lib/http';
+import { InnerHttpParseError, parseInnerRequest, serializeInnerResponse, type InnerHttpRequest, type InnerHttpResponse } from '../lib/http-message';
 import { OCSP_RESPONSE_CONTENT_TYPE, queryOcsp } from '../lib/ocsp';
 import { openVauRequest, sealVauResponse, VauError, type VauInnerRequest } from '../lib/vau';
 import type { FhirRouter } from './fhir-router';
-import { InnerHttpParseError, parseInnerRequest, serializeInnerResponse, type InnerHttpRequest, type InnerHttpResponse } from './inner-http';
 import { FhirError, renderOperationOutcome } from './outcome';
 import { negotiateFormat } from './fhir-router';
 import { NO_PSEUDONYM, PSEUDONYM_PATTERN, type UserPseudonyms } from './user-pseudonym';

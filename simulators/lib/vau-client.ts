@@ -23,8 +23,11 @@
  *     POST/PUT/DELETE are not resent: the caller decides (a repeated $activate is answered with
  *     403 "Task not in status draft …", A_18825/A_18826).
  * Inner errors (FHIR OperationOutcome) are returned, not thrown: `status` is the inner status.
+ * The inner HTTP/1.1 messages are written and read by http-message.ts (the Fachdienst's rules); an
+ * inner response that breaks them is a VauClientError of kind 'response'.
  */
 import * as https from 'node:https';
+import { InnerHttpParseError, parseInnerResponse, serializeInnerRequest, type InnerHttpResponse } from './http-message';
 import { TI_TLS_CLIENT_OPTIONS, TrustAnchors, type IdpTrust } from './idp-client';
 import { createVauRequest, openVauResponse, VauError } from './vau';
 import type { ParsedCertificate } from './x509';
@@ -85,43 +88,13 @@ interface RawResponse {
   body: Buffer;
 }
 
+/** Bound of the outer answer and of the inner response body. */
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-const HEADER_END = Buffer.from('\r\n\r\n', 'latin1');
 
 function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
-}
-
-/** "METHOD target HTTP/1.1" CRLF headers (Content-Length for bodies) CRLF body. */
-export function buildInnerHttpRequest(method: string, target: string, headers: Record<string, string>, body: Buffer): Buffer {
-  const lines = [`${method} ${target} HTTP/1.1`];
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() !== 'content-length') lines.push(`${k}: ${v}`);
-  if (body.length || !['GET', 'HEAD', 'DELETE'].includes(method)) lines.push(`Content-Length: ${body.length}`);
-  return Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), HEADER_END, body]);
-}
-
-/** Status line, headers and the Content-Length body of an inner response. */
-export function parseInnerHttpResponse(raw: Buffer): RawResponse {
-  const end = raw.indexOf(HEADER_END);
-  if (end < 0) throw new VauClientError('response', 'inner response: header block is not terminated by CRLF CRLF');
-  const lines = raw.subarray(0, end).toString('latin1').split('\r\n');
-  const m = /^HTTP\/1\.1 ([0-9]{3})(?: .*)?$/.exec(lines[0]);
-  if (!m) throw new VauClientError('response', `inner response: status line "${lines[0].slice(0, 60)}" is not HTTP/1.1`);
-  const headers: Record<string, string> = {};
-  for (const l of lines.slice(1)) {
-    const c = l.indexOf(':');
-    if (c <= 0) throw new VauClientError('response', `inner response: header line "${l.slice(0, 40)}" has no colon`);
-    headers[l.slice(0, c).toLowerCase()] = l.slice(c + 1).trim();
-  }
-  let body = raw.subarray(end + HEADER_END.length);
-  if (headers['content-length'] !== undefined) {
-    const n = Number(headers['content-length']);
-    if (!Number.isInteger(n) || n < 0 || n > body.length) throw new VauClientError('response', `inner response: Content-Length ${headers['content-length']} but ${body.length} bytes`);
-    body = body.subarray(0, n);
-  }
-  return { status: Number(m[1]), headers, body: Buffer.from(body) };
 }
 
 export class VauClient {
@@ -201,7 +174,13 @@ export class VauClient {
       } catch (e) {
         throw new VauClientError('response', `VAU response cannot be opened: ${(e as Error).message}`, 200, undefined, { cause: e });
       }
-      const parsed = parseInnerHttpResponse(inner.httpResponse);
+      let parsed: InnerHttpResponse;
+      try {
+        parsed = parseInnerResponse(inner.httpResponse, MAX_RESPONSE_BYTES);
+      } catch (e) {
+        if (e instanceof InnerHttpParseError) throw new VauClientError('response', e.message, undefined, undefined, { cause: e });
+        throw e;
+      }
       const up = outer.headers.userpseudonym;
       if (up) this.pseudonymValue = up;
       return { ...parsed, text: () => parsed.body.toString('utf8'), outer: { status: outer.status, headers: outer.headers } };
@@ -222,7 +201,7 @@ export class VauClient {
     const { body: envelope, requestId, responseKey } = createVauRequest({
       vauPublicKey: cert.publicKey,
       accessToken: token,
-      httpRequest: buildInnerHttpRequest(method, target, innerHeaders, body),
+      httpRequest: serializeInnerRequest({ method, target, headers: innerHeaders, body }),
     });
     const resource = target.split(/[/?]/).filter(Boolean)[0] ?? '';
     const outer = await this.raw('POST', `/VAU/${this.pseudonymValue ?? '0'}`, { 'content-type': 'application/octet-stream', 'x-erp-user': this.opts.user, 'x-erp-resource': resource }, envelope);
