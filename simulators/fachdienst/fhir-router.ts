@@ -23,6 +23,7 @@ import type { InnerHttpRequest, InnerHttpResponse } from '../lib/http-message';
 import { FhirError, renderOperationOutcome, type FhirFormat } from './outcome';
 import { callerKind, isAllowed, PROFESSION_OID, type CallerKind, type RoleAllowList } from './roles';
 import type { FachdienstStore } from './store';
+import type { Pki } from '../pki/hierarchy';
 
 /** Who is calling: the verified access token and what the handlers need from it. */
 export interface AuthContext {
@@ -80,6 +81,10 @@ export interface FhirRouteContext {
   log: (message: string) => void;
   /** All registered routes (the CapabilityStatement is built from them). */
   routes(): readonly FhirRoute[];
+  /** The simulated PKI (trust anchors, issuing the Fachdienst's own signer certificate). */
+  pki?: Pki;
+  /** The service's data directory (key material of the workflow). */
+  dataDir?: string;
 }
 
 export type FhirHandler = (req: FhirRequest, ctx: FhirRouteContext) => FhirResponse | Promise<FhirResponse>;

@@ -82,7 +82,7 @@ export async function startFachdienst(opts: FachdienstServiceOptions): Promise<R
     log,
   });
 
-  const context = { clock, store, baseUrl: '', log };
+  const context = { clock, store, baseUrl: '', log, pki, dataDir: opts.dataDir };
   const router = new FhirRouter({ verifier, context }).use(...(opts.routeModules ?? DEFAULT_ROUTE_MODULES));
   const startedAt = new Date().toISOString();
 

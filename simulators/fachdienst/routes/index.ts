@@ -4,5 +4,6 @@
  */
 import type { FhirRouteModule } from '../fhir-router';
 import { metadataRoutes } from './metadata';
+import { taskRoutes } from './task';
 
-export const DEFAULT_ROUTE_MODULES: readonly FhirRouteModule[] = [metadataRoutes];
+export const DEFAULT_ROUTE_MODULES: readonly FhirRouteModule[] = [metadataRoutes, taskRoutes];
