@@ -530,7 +530,13 @@ function checkItem(ctx: Ctx, r: ElementDefinition, it: Item, prof: CompiledProfi
     }
   }
   // type profiles: extensions, profiled datatypes, resources
-  const profiles = (r.type ?? []).filter((t) => t.code === it.typeName || it.info.kind === 'resource').flatMap((t) => t.profile ?? []);
+  let profiles = (r.type ?? []).filter((t) => t.code === it.typeName || it.info.kind === 'resource').flatMap((t) => t.profile ?? []);
+  if (profiles.length > 1 && it.info.kind === 'resource') {
+    // several allowed profiles mean "one of them": check the ones the resource declares, if it declares any
+    const declared = (((it.value as FhirJson | undefined)?.meta as FhirJson | undefined)?.profile as unknown[] | undefined) ?? [];
+    const chosen = profiles.filter((p) => declared.some((d) => typeof d === 'string' && splitCanonical(d).url === splitCanonical(p).url));
+    if (chosen.length) profiles = chosen;
+  }
   for (const p of profiles) {
     if (it.info.kind === 'resource') {
       const res = it.value as FhirJson;
@@ -662,7 +668,12 @@ function expectedAt(ctx: Ctx, prof: CompiledProfile, slice: ElementDefinition, p
 function matchesSlice(ctx: Ctx, prof: CompiledProfile, slice: ElementDefinition, slicing: ElementDefinition['slicing'], it: Item): boolean {
   const discriminators = slicing?.discriminator ?? [];
   const sliceName = slice.sliceName ?? lastSegment(slice.id).slice ?? '';
-  if (!discriminators.length) return false;
+  if (!discriminators.length) {
+    // slicing defined in a base profile that is not in the packages: match by the slice's own fixed/pattern value
+    const fp = fixedOrPattern(slice);
+    if (!fp) return false;
+    return fp.kind === 'fixed' ? deepEqual(it.value, fp.value) : containsPattern(it.value, fp.value);
+  }
   for (const d of discriminators) {
     if (d.type === 'type') {
       const types = (slice.type ?? []).map((t) => t.code);
