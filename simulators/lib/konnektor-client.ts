@@ -11,12 +11,19 @@
  *   const aut = await k.readCardCertificate(smcb.cardHandle, 'C.AUT');        // DER
  *   await k.verifyPin(smcb.cardHandle, 'PIN.SMC');                           // { result: 'OK' }
  *   const der = await k.externalAuthenticate(smcb.cardHandle, sha256);       // ECDSA-Sig-Value (DER)
+ *   // SignatureService 7.5 (QES with the HBA, nonQES with the SMC-B):
+ *   const [r] = await k.signDocument(hba.cardHandle, [{ content: bundleXml }]);  // r.signature: DER CMS (CAdES, enveloping, OCSP inside)
+ *   await k.signDocument(hba.cardHandle, docs);                              // batch: n documents, one call, one PIN entry
+ *   const c = k.withContext({ ...ctx, userId: crypto.randomUUID() });
+ *   await c.activateComfortSignature(hba.cardHandle);                        // one PIN entry, then signatures without PIN
+ *   await c.getSignatureMode(hba.cardHandle); await c.deactivateComfortSignature(hba.cardHandle);
+ *   const v = await k.verifyDocument(r.signature);                          // { highLevelResult: 'VALID', signers: [...] }
  *   await k.close();
  *
  * - Endpoints come from `GET /connector.sds` (ServiceDirectory 3.1: one EndpointTLS/Endpoint per
  *   service version), never from fixed paths; the directory is read once per client.
  * - Envelopes are written by hand per the gematik WSDLs (EventService 7.2, CardService 8.1 or 8.2,
- *   CertificateService 6.0, AuthSignatureService 7.4.1); answers are parsed with
+ *   CertificateService 6.0, AuthSignatureService 7.4.1, SignatureService 7.5); answers are parsed with
  *   simulators/lib/soap.ts and xml.ts.
  * - HTTPS with the given trust anchor (the simulated Konnektor offers its brainpool C.AK.AUT to
  *   TLS-1.2 brainpool clients and an RSA certificate of the same CA to all others, so Node's
@@ -28,7 +35,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { KONNEKTOR_NS as NS } from './konnektor-namespaces';
 import { parseSoapEnvelope, readSoapFault, SOAP11_ENVELOPE_NS, SOAP_CONTENT_TYPE, type TelematikTrace } from './soap';
-import { escapeText, NsElement, parseXml, XmlParseError } from './xml';
+import { escapeAttr, escapeText, NsElement, parseXml, XmlParseError } from './xml';
 
 // ---------------------------------------------------------------------------
 // Types
@@ -122,6 +129,128 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export const ECDSA_SIGNATURE_TYPE = 'urn:bsi:tr:03111:ecdsa';
+/** dss:SignatureType of a CAdES (CMS) signature (gemSpec_Kon TAB_KON_583). */
+export const CMS_SIGNATURE_TYPE = 'urn:ietf:rfc:5652';
+
+// ---------------------------------------------------------------------------
+// SignatureService 7.5 types
+// ---------------------------------------------------------------------------
+
+/** One document of a SignDocument call. */
+export interface DocumentToSign {
+  /** The document bytes (e.g. the KBV bundle as XML). */
+  content: Buffer;
+  /** Base64Data@MimeType (default `text/plain; charset=utf-8`, as PVS send the e-prescription bundle). */
+  mimeType?: string;
+  /** Document@ShortText shown by the card terminal: max. 30 characters of [a-zA-Z 0-9_.-äöüÄÖÜß]. */
+  shortText?: string;
+  /** SignRequest@RequestID (default `Doc<n>`, n counting from 1). */
+  requestId?: string;
+}
+
+export interface SignDocumentOptions {
+  /** Job number of this signature job (default: a fresh one from GetJobNumber). */
+  jobNumber?: string;
+  /** IncludeRevocationInfo: embed the signer certificate's OCSP response (default true). */
+  includeRevocationInfo?: boolean;
+  /** IncludeEContent: enveloping signature (default true; false = detached). */
+  includeEContent?: boolean;
+  /** dss:SignatureType (default CAdES, urn:ietf:rfc:5652). */
+  signatureType?: string;
+  /** Crypt (default ECC). */
+  crypt?: 'ECC' | 'RSA' | 'RSA_ECC';
+  /** TvMode (default NONE). */
+  tvMode?: 'NONE' | 'UNCONFIRMED' | 'CONFIRMED';
+}
+
+/** One SignResponse of a SignDocument answer, in request order. */
+export interface SignedDocument {
+  requestId: string;
+  /** Status/Result: OK, or Warning (then `trace` says why; a document without `signature` was not signed). */
+  result: 'OK' | 'Warning' | (string & {});
+  /** The DER CMS SignedData (CAdES), absent when this document was not signed. */
+  signature?: Buffer;
+  /** Base64Signature@Type. */
+  signatureType?: string;
+  /** GERROR trace of the Status (empty for a plain OK). */
+  trace: TelematikTrace[];
+}
+
+/** GetSignatureMode answer (SignatureService 7.5). */
+export interface SignatureModeInfo {
+  comfortSignatureStatus: 'ENABLED' | 'DISABLED' | (string & {});
+  comfortSignatureMax?: number;
+  /** xs:duration, e.g. PT24H. */
+  comfortSignatureTimer?: string;
+  /** Present while a session exists for this card and UserId. */
+  session?: { signatureMode: 'PIN' | 'COMFORT' | (string & {}); countRemaining: number; timeRemaining: string };
+}
+
+export interface VerifyDocumentOptions {
+  /** The signed data of a detached signature (SIG:Document). */
+  detachedContent?: Buffer;
+  /** Ask for the verification report (default true: the `signers` details). */
+  returnVerificationReport?: boolean;
+  /** Put the certificates into the report (default false). */
+  includeCertificateValues?: boolean;
+  /** UseVerificationTime/SpecificTime (default: the Konnektor's current time). */
+  verificationTime?: Date;
+  /** IncludeRevocationInfo (default false). */
+  includeRevocationInfo?: boolean;
+  /** Base64Signature@Type (default CAdES). */
+  signatureType?: string;
+}
+
+export type HighLevelResult = 'VALID' | 'INCONCLUSIVE' | 'INVALID';
+
+/** A vr:*OK element: the detail result URN's last part (valid, invalid, indetermined) and its message. */
+export interface VerificationDetail {
+  result: string;
+  message?: string;
+}
+
+/** One certificate of the signer's path in the verification report. */
+export interface VerifiedCertificate {
+  subject: string;
+  issuer?: string;
+  serialNumber?: string;
+  notBefore?: Date;
+  notAfter?: Date;
+  chaining?: VerificationDetail;
+  validityPeriod?: VerificationDetail;
+  status?: VerificationDetail;
+  /** DER, when the report carries the value (includeCertificateValues). */
+  der?: Buffer;
+  /** Revocation date, when the certificate is revoked. */
+  revokedAt?: Date;
+  /** Whether an OCSP response was the revocation evidence. */
+  ocsp: boolean;
+}
+
+/** One vr:IndividualReport (one signer). */
+export interface VerifiedSigner {
+  resultMajor: string;
+  resultMinor: string;
+  message?: string;
+  format?: VerificationDetail;
+  sigMath?: VerificationDetail;
+  signingTime?: Date;
+  pathValidity?: VerificationDetail;
+  trustAnchor?: VerificationDetail;
+  certificates: VerifiedCertificate[];
+}
+
+/** VerifyDocument answer. */
+export interface VerifyDocumentResult {
+  /** VerificationResult/HighLevelResult. */
+  highLevelResult: HighLevelResult | (string & {});
+  timestampType?: string;
+  timestamp?: Date;
+  /** Status/Result and its trace. */
+  status: { result: string; trace: TelematikTrace[] };
+  /** From the verification report (empty without returnVerificationReport). */
+  signers: VerifiedSigner[];
+}
 
 // ---------------------------------------------------------------------------
 // Errors
@@ -219,8 +348,9 @@ export function parseServiceDirectory(xml: string, base?: string): ServiceDirect
 }
 
 /** The service versions this client speaks, most preferred first. */
-const SPOKEN: Record<'event' | 'card' | 'certificate' | 'auth', { service: string; namespaces: string[] }> = {
+const SPOKEN: Record<'event' | 'card' | 'certificate' | 'auth' | 'signature', { service: string; namespaces: string[] }> = {
   event: { service: 'EventService', namespaces: [NS.EVT] },
+  signature: { service: 'SignatureService', namespaces: [NS.SIG75] },
   card: { service: 'CardService', namespaces: [NS.CARD, NS.CARD82] },
   certificate: { service: 'CertificateService', namespaces: [NS.CERT] },
   auth: { service: 'AuthSignatureService', namespaces: [NS.SIG74] },
@@ -425,6 +555,171 @@ export class KonnektorClient {
     return this.call(ep, operation, body);
   }
 
+  // -------------------------------------------------------------------------
+  // SignatureService 7.5
+  // -------------------------------------------------------------------------
+
+  /** SignatureService GetJobNumber: a job number `[A-Z]{3}-[0-9]{3}` for the next SignDocument. */
+  async getJobNumber(): Promise<string> {
+    const ep = await this.endpoint('signature');
+    const rsp = await this.call(ep, 'GetJobNumber', `<SIG:GetJobNumber xmlns:SIG="${ep.ns}">${this.contextXml()}</SIG:GetJobNumber>`);
+    const job = rsp.child('JobNumber', ep.ns)?.text().trim();
+    if (!job) throw new KonnektorClientError('GetJobNumber: the answer holds no JobNumber', 'protocol');
+    return job;
+  }
+
+  /**
+   * SignatureService SignDocument: the card (HBA: QES with PIN.QES, SMC-B: nonQES) signs all
+   * `documents` in one job — a batch of n documents is one call and, without a comfort session,
+   * one PIN entry. Defaults: CAdES enveloping, IncludeRevocationInfo true, a fresh job number.
+   * Answers one entry per document in request order; a Fault (nothing signed) is a KonnektorFault.
+   */
+  async signDocument(cardHandle: string, documents: DocumentToSign[], opts: SignDocumentOptions = {}): Promise<SignedDocument[]> {
+    checkHandle(cardHandle, 'SignDocument');
+    if (!Array.isArray(documents) || documents.length === 0) throw new TypeError('SignDocument: give at least one document');
+    const ids = documents.map((d, i) => d?.requestId ?? `Doc${i + 1}`);
+    for (const [i, d] of documents.entries()) {
+      if (!d || !Buffer.isBuffer(d.content)) throw new TypeError(`SignDocument: document ${i + 1} has no Buffer content`);
+      if (d.shortText !== undefined && (d.shortText.length > 30 || !/^[a-zA-Z 0-9_.\-äöüÄÖÜß]*$/.test(d.shortText))) {
+        throw new TypeError(`SignDocument: ShortText "${d.shortText}" of document ${i + 1} exceeds 30 characters of [a-zA-Z 0-9_.-äöüÄÖÜß]`);
+      }
+    }
+    if (new Set(ids).size !== ids.length) throw new TypeError('SignDocument: the RequestIDs must be unique');
+    if (opts.jobNumber !== undefined && !/^[A-Z]{3}-[0-9]{3}$/.test(opts.jobNumber)) throw new TypeError(`SignDocument: job number "${opts.jobNumber}" does not match [A-Z]{3}-[0-9]{3}`);
+    const jobNumber = opts.jobNumber ?? (await this.getJobNumber());
+    const ep = await this.endpoint('signature');
+    const type = opts.signatureType ?? CMS_SIGNATURE_TYPE;
+    const requests = documents
+      .map(
+        (d, i) =>
+          `<SIG:SignRequest RequestID="${escapeAttr(ids[i])}"><SIG:OptionalInputs><dss:SignatureType>${escapeText(type)}</dss:SignatureType>` +
+          `<SIG:IncludeEContent>${opts.includeEContent ?? true}</SIG:IncludeEContent></SIG:OptionalInputs>` +
+          `<SIG:Document${d.shortText !== undefined ? ` ShortText="${escapeAttr(d.shortText)}"` : ''}>` +
+          `<dss:Base64Data MimeType="${escapeAttr(d.mimeType ?? 'text/plain; charset=utf-8')}">${d.content.toString('base64')}</dss:Base64Data></SIG:Document>` +
+          `<SIG:IncludeRevocationInfo>${opts.includeRevocationInfo ?? true}</SIG:IncludeRevocationInfo></SIG:SignRequest>`,
+      )
+      .join('');
+    const body =
+      `<SIG:SignDocument xmlns:SIG="${ep.ns}" xmlns:dss="${NS.DSS}"><CONN:CardHandle>${escapeText(cardHandle)}</CONN:CardHandle>` +
+      `<SIG:Crypt>${opts.crypt ?? 'ECC'}</SIG:Crypt>${this.contextXml()}<SIG:TvMode>${opts.tvMode ?? 'NONE'}</SIG:TvMode>` +
+      `<SIG:JobNumber>${escapeText(jobNumber)}</SIG:JobNumber>${requests}</SIG:SignDocument>`;
+    const rsp = await this.call(ep, 'SignDocument', body);
+    const answers = rsp.children('SignResponse', ep.ns);
+    return ids.map((requestId) => {
+      const a = answers.find((x) => x.attr('RequestID') === requestId);
+      if (!a) throw new KonnektorClientError(`SignDocument: the answer holds no SignResponse for RequestID ${requestId}`, 'protocol');
+      const status = readStatus(a);
+      const sig = a.child('SignatureObject', NS.DSS)?.child('Base64Signature', NS.DSS);
+      const b64 = sig?.text().replace(/\s+/g, '');
+      return {
+        requestId,
+        result: status.result,
+        ...(b64 ? { signature: Buffer.from(b64, 'base64') } : {}),
+        ...(sig?.attr('Type') ? { signatureType: sig.attr('Type') } : {}),
+        trace: status.trace,
+      };
+    });
+  }
+
+  /**
+   * SignatureService ActivateComfortSignature: one PIN.QES entry opens a comfort session of the
+   * HBA for the call context's UserId (required); later SignDocument calls with that UserId sign
+   * without PIN within the Konnektor's limits (count, time).
+   */
+  async activateComfortSignature(cardHandle: string): Promise<{ signatureMode: string }> {
+    checkHandle(cardHandle, 'ActivateComfortSignature');
+    if (!this.context.userId) throw new TypeError('ActivateComfortSignature: the call context needs a UserId (use withContext({ ..., userId }))');
+    const ep = await this.endpoint('signature');
+    const rsp = await this.call(
+      ep,
+      'ActivateComfortSignature',
+      `<SIG:ActivateComfortSignature xmlns:SIG="${ep.ns}"><CONN:CardHandle>${escapeText(cardHandle)}</CONN:CardHandle>${this.contextXml()}</SIG:ActivateComfortSignature>`,
+    );
+    throwStatusError(rsp, 'ActivateComfortSignature');
+    return { signatureMode: rsp.child('SignatureMode', ep.ns)?.text().trim() ?? '' };
+  }
+
+  /** SignatureService DeactivateComfortSignature: ends the comfort sessions of the cards (no call context). */
+  async deactivateComfortSignature(cardHandles: string | string[]): Promise<void> {
+    const handles = Array.isArray(cardHandles) ? cardHandles : [cardHandles];
+    if (!handles.length) throw new TypeError('DeactivateComfortSignature: give at least one card handle');
+    for (const h of handles) checkHandle(h, 'DeactivateComfortSignature');
+    const ep = await this.endpoint('signature');
+    const rsp = await this.call(
+      ep,
+      'DeactivateComfortSignature',
+      `<SIG:DeactivateComfortSignature xmlns:SIG="${ep.ns}">${handles.map((h) => `<CONN:CardHandle>${escapeText(h)}</CONN:CardHandle>`).join('')}</SIG:DeactivateComfortSignature>`,
+    );
+    throwStatusError(rsp, 'DeactivateComfortSignature');
+  }
+
+  /** SignatureService GetSignatureMode: comfort signature configuration and the session of this card and UserId. */
+  async getSignatureMode(cardHandle: string): Promise<SignatureModeInfo> {
+    checkHandle(cardHandle, 'GetSignatureMode');
+    const ep = await this.endpoint('signature');
+    const rsp = await this.call(
+      ep,
+      'GetSignatureMode',
+      `<SIG:GetSignatureMode xmlns:SIG="${ep.ns}"><CONN:CardHandle>${escapeText(cardHandle)}</CONN:CardHandle>${this.contextXml()}</SIG:GetSignatureMode>`,
+    );
+    throwStatusError(rsp, 'GetSignatureMode');
+    const t = (e: NsElement | undefined, local: string) => e?.child(local, ep.ns)?.text().trim() || undefined;
+    const status = t(rsp, 'ComfortSignatureStatus');
+    if (!status) throw new KonnektorClientError('GetSignatureMode: the answer holds no ComfortSignatureStatus', 'protocol');
+    const max = t(rsp, 'ComfortSignatureMax');
+    const timer = t(rsp, 'ComfortSignatureTimer');
+    const si = rsp.child('SessionInfo', ep.ns);
+    return {
+      comfortSignatureStatus: status,
+      ...(max !== undefined ? { comfortSignatureMax: Number(max) } : {}),
+      ...(timer !== undefined ? { comfortSignatureTimer: timer } : {}),
+      ...(si
+        ? { session: { signatureMode: t(si, 'SignatureMode') ?? '', countRemaining: Number(t(si, 'CountRemaining') ?? 0), timeRemaining: t(si, 'TimeRemaining') ?? '' } }
+        : {}),
+    };
+  }
+
+  /**
+   * SignatureService VerifyDocument for a CAdES signature (enveloping; detached with
+   * `detachedContent`): the HighLevelResult and, from the verification report (asked for by
+   * default), per signer the result, signing time and the checked certificate path.
+   */
+  async verifyDocument(signature: Buffer, opts: VerifyDocumentOptions = {}): Promise<VerifyDocumentResult> {
+    if (!Buffer.isBuffer(signature) || signature.length === 0) throw new TypeError('VerifyDocument: the signature must be a non-empty Buffer');
+    if (opts.detachedContent !== undefined && !Buffer.isBuffer(opts.detachedContent)) throw new TypeError('VerifyDocument: detachedContent must be a Buffer');
+    if (opts.verificationTime !== undefined && Number.isNaN(opts.verificationTime?.getTime?.())) throw new TypeError('VerifyDocument: verificationTime is not a valid Date');
+    const ep = await this.endpoint('signature');
+    const wantReport = opts.returnVerificationReport ?? true;
+    const optional =
+      (opts.verificationTime ? `<SIG:UseVerificationTime><dss:SpecificTime>${opts.verificationTime.toISOString()}</dss:SpecificTime></SIG:UseVerificationTime>` : '') +
+      (wantReport
+        ? `<VR:ReturnVerificationReport><VR:IncludeVerifier>false</VR:IncludeVerifier><VR:IncludeCertificateValues>${opts.includeCertificateValues ?? false}</VR:IncludeCertificateValues>` +
+          '<VR:IncludeRevocationValues>false</VR:IncludeRevocationValues><VR:ExpandBinaryValues>false</VR:ExpandBinaryValues></VR:ReturnVerificationReport>'
+        : '');
+    const body =
+      `<SIG:VerifyDocument xmlns:SIG="${ep.ns}" xmlns:dss="${NS.DSS}" xmlns:VR="${NS.VR}">${this.contextXml()}<SIG:TvMode>NONE</SIG:TvMode>` +
+      (optional ? `<SIG:OptionalInputs>${optional}</SIG:OptionalInputs>` : '') +
+      (opts.detachedContent ? `<SIG:Document><dss:Base64Data MimeType="application/octet-stream">${opts.detachedContent.toString('base64')}</dss:Base64Data></SIG:Document>` : '') +
+      `<dss:SignatureObject><dss:Base64Signature Type="${escapeAttr(opts.signatureType ?? CMS_SIGNATURE_TYPE)}">${signature.toString('base64')}</dss:Base64Signature></dss:SignatureObject>` +
+      `<SIG:IncludeRevocationInfo>${opts.includeRevocationInfo ?? false}</SIG:IncludeRevocationInfo></SIG:VerifyDocument>`;
+    const rsp = await this.call(ep, 'VerifyDocument', body);
+    const vr = rsp.child('VerificationResult', ep.ns);
+    const high = vr?.child('HighLevelResult', ep.ns)?.text().trim();
+    if (!high) {
+      throwStatusError(rsp, 'VerifyDocument');
+      throw new KonnektorClientError('VerifyDocument: the answer holds no VerificationResult/HighLevelResult', 'protocol');
+    }
+    const ts = vr?.child('Timestamp', ep.ns)?.text().trim();
+    const report = rsp.child('OptionalOutputs', ep.ns)?.child('VerificationReport', NS.VR);
+    return {
+      highLevelResult: high,
+      ...(vr?.child('TimestampType', ep.ns) ? { timestampType: vr.child('TimestampType', ep.ns)?.text().trim() } : {}),
+      ...(ts && !Number.isNaN(Date.parse(ts)) ? { timestamp: new Date(ts) } : {}),
+      status: readStatus(rsp),
+      signers: report ? report.children('IndividualReport', NS.VR).map(readIndividualReport) : [],
+    };
+  }
+
   /** Ends the kept-alive connections (idempotent). Clients from withContext() share them. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -539,4 +834,71 @@ function checkContext(c: KonnektorCallContext): Readonly<KonnektorCallContext> {
   }
   if (c.userId !== undefined && typeof c.userId !== 'string') throw new TypeError('KonnektorClient: context.userId must be a string');
   return Object.freeze({ ...c });
+}
+
+
+/** CONN:Status of an answer element: Result and the GERROR trace. */
+function readStatus(e: NsElement): { result: string; trace: TelematikTrace[] } {
+  const st = e.child('Status', NS.CONN);
+  const err = st?.child('Error', NS.GERROR);
+  const trace = (err?.children('Trace', NS.GERROR) ?? []).map((t) => ({
+    code: Number(t.child('Code', NS.GERROR)?.text()),
+    errorText: t.child('ErrorText', NS.GERROR)?.text() ?? '',
+    errorType: t.child('ErrorType', NS.GERROR)?.text() ?? '',
+    severity: t.child('Severity', NS.GERROR)?.text() ?? '',
+    detail: t.child('Detail', NS.GERROR)?.text(),
+  }));
+  return { result: st?.child('Result', NS.CONN)?.text().trim() ?? '', trace };
+}
+
+/** A vr:*OK element (ResultMajor URN → its last segment, ResultMessage). */
+function readDetail(e: NsElement | undefined): VerificationDetail | undefined {
+  if (!e) return undefined;
+  const major = e.child('ResultMajor', NS.VR)?.text().trim() ?? '';
+  const message = e.child('ResultMessage', NS.VR)?.text();
+  return { result: major.split(':').pop() ?? major, ...(message ? { message } : {}) };
+}
+
+function dateOf(s: string | undefined): Date | undefined {
+  return s && !Number.isNaN(Date.parse(s)) ? new Date(s) : undefined;
+}
+
+function readCertificateValidity(c: NsElement): VerifiedCertificate {
+  const content = c.child('CertificateContent', NS.VR);
+  const period = content?.child('ValidityPeriod', NS.VR);
+  const status = c.child('CertificateStatus', NS.VR);
+  const value = c.child('CertificateValue', NS.VR)?.text().replace(/\s+/g, '');
+  const revokedAt = dateOf(status?.child('RevocationInfo', NS.VR)?.child('RevocationDate', NS.VR)?.text().trim());
+  return {
+    subject: c.child('Subject', NS.VR)?.text() ?? content?.child('Subject', NS.VR)?.text() ?? '',
+    ...(content?.child('Issuer', NS.VR) ? { issuer: content.child('Issuer', NS.VR)?.text() } : {}),
+    ...(content?.child('SerialNumber', NS.VR) ? { serialNumber: content.child('SerialNumber', NS.VR)?.text().trim() } : {}),
+    ...(dateOf(period?.child('NotBefore', NS.VR)?.text().trim()) ? { notBefore: dateOf(period?.child('NotBefore', NS.VR)?.text().trim()) } : {}),
+    ...(dateOf(period?.child('NotAfter', NS.VR)?.text().trim()) ? { notAfter: dateOf(period?.child('NotAfter', NS.VR)?.text().trim()) } : {}),
+    chaining: readDetail(c.child('ChainingOK', NS.VR)),
+    validityPeriod: readDetail(c.child('ValidityPeriodOK', NS.VR)),
+    status: readDetail(status?.child('CertStatusOK', NS.VR)),
+    ...(value ? { der: Buffer.from(value, 'base64') } : {}),
+    ...(revokedAt ? { revokedAt } : {}),
+    ocsp: !!status?.child('RevocationEvidence', NS.VR)?.child('OCSPReference', NS.VR),
+  };
+}
+
+function readIndividualReport(r: NsElement): VerifiedSigner {
+  const result = r.child('Result', NS.DSS);
+  const detailed = r.child('Details', NS.VR)?.child('DetailedSignatureReport', NS.VR);
+  const path = detailed?.child('CertificatePathValidity', NS.VR);
+  const signingTime = detailed?.child('Properties', NS.VR)?.child('SignedProperties', NS.VR)?.child('SignedSignatureProperties', NS.VR)?.child('SigningTime')?.text().trim();
+  const message = result?.child('ResultMessage', NS.DSS)?.text();
+  return {
+    resultMajor: result?.child('ResultMajor', NS.DSS)?.text().trim() ?? '',
+    resultMinor: result?.child('ResultMinor', NS.DSS)?.text().trim() ?? '',
+    ...(message ? { message } : {}),
+    format: readDetail(detailed?.child('FormatOK', NS.VR)),
+    sigMath: readDetail(detailed?.child('SignatureOK', NS.VR)?.child('SigMathOK', NS.VR)),
+    ...(dateOf(signingTime) ? { signingTime: dateOf(signingTime) } : {}),
+    pathValidity: readDetail(path?.child('PathValiditySummary', NS.VR)),
+    trustAnchor: readDetail(path?.child('PathValidityDetail', NS.VR)?.child('TrustAnchor', NS.VR)),
+    certificates: (path?.child('PathValidityDetail', NS.VR)?.children('CertificateValidity', NS.VR) ?? []).map(readCertificateValidity),
+  };
 }
