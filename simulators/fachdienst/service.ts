@@ -6,7 +6,7 @@
  * (store.ts); a SimClock for every time the Fachdienst reads.
  *
  * Endpoints: GET /VAUCertificate, GET /VAUCertificateOCSPResponse, POST /VAU/{0|pseudonym},
- * GET /metadata (plain, no authentication), admin API under /__admin (health, clock).
+ * GET /metadata (plain, no authentication), admin API under /__admin (health, clock, tasks/:id status).
  * The FHIR operations come from route modules (routes/index.ts); see docs/fachdienst.md.
  */
 import * as path from 'node:path';
@@ -113,6 +113,17 @@ export async function startFachdienst(opts: FachdienstServiceOptions): Promise<R
           schemaVersion: store.schemaVersion(),
           now: clock.now().toISOString(),
         }),
+    },
+    {
+      // Harness-only (@simulator-only scenarios): the stored status of one Task, e.g. to show that an
+      // unsigned prescription never left draft (A_18613). Not part of the Fachdienst's TI interface.
+      method: 'GET',
+      path: `${ADMIN_PATH}/tasks/:id`,
+      handler: (rc) => {
+        const t = store.getTask(rc.params.id);
+        if (!t) return json(404, { error: `no task ${rc.params.id}` });
+        return json(200, { id: t.id, flowType: t.flowType, status: t.status, lastStatusChange: t.lastStatusChange });
+      },
     },
     ...clockAdminRoutes(clock),
     { method: 'GET', path: '/', handler: () => text(200, `ti-harness simulated E-Rezept-Fachdienst: ${config.vau ? 'FHIR over VAU at POST /VAU/{0|Userpseudonym}' : 'PLAIN HTTPS (no VAU)'}`) },

@@ -254,8 +254,9 @@ export function registerSignatureServices(router: SoapRouter, opts: SignatureSer
   };
 
   /** PIN entry at the terminal (simulated PIN pad) with the outcome as a fault when it failed. */
-  const enterPin = async (k: KonnektorContext, card: CardInfo, pin: string): Promise<void> => {
+  const enterPin = async (req: SoapRequest, k: KonnektorContext, card: CardInfo, pin: string): Promise<void> => {
     state.stats.pinEntries++;
+    req.countPinEntry?.();
     const out = await k.cards.verifyPin(card.handle, pin);
     switch (out.result) {
       case 'OK':
@@ -314,7 +315,7 @@ export function registerSignatureServices(router: SoapRouter, opts: SignatureSer
         try {
           for (let attempt = 0; ; attempt++) {
             if (!comfort && leftUnderPin <= 0) {
-              await enterPin(k, card, setup.pin);
+              await enterPin(req, k, card, setup.pin);
               leftUnderPin = state.options.signaturesPerPin;
             }
             try {
@@ -447,7 +448,7 @@ export function registerSignatureServices(router: SoapRouter, opts: SignatureSer
       if (e instanceof ComfortError) throw konnektorFault(e.code, e.message);
       throw e;
     }
-    await enterPin(k, card, 'PIN.QES');
+    await enterPin(req, k, card, 'PIN.QES');
     state.comfort.activate(card.handle, userId);
     return buildActivateComfortSignatureResponse(k.clock(), 'COMFORT');
   });

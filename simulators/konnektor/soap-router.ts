@@ -41,6 +41,8 @@ export interface SoapRequest {
   context?: CallContext;
   transport: TransportInfo;
   receivedAt: Date;
+  /** Counts one PIN entry at the terminal in this call's record of the admin call log. */
+  countPinEntry?: () => void;
 }
 
 export type OperationHandler = (req: SoapRequest, k: KonnektorContext) => Promise<XmlElement | string>;
@@ -74,6 +76,8 @@ export interface CallRecord {
   faultString?: string;
   faultDetail?: string;
   client?: string;
+  /** PIN entries at the terminal during this call (set only by operations that asked for a PIN). */
+  pinEntries?: number;
 }
 
 export class SoapRouter {
@@ -164,7 +168,19 @@ export class SoapRouter {
         }
       }
       const result = await op.handler(
-        { operation: op.requestElement.local, path, soapAction, body, header: envelope.header, context, transport, receivedAt },
+        {
+          operation: op.requestElement.local,
+          path,
+          soapAction,
+          body,
+          header: envelope.header,
+          context,
+          transport,
+          receivedAt,
+          countPinEntry: () => {
+            record.pinEntries = (record.pinEntries ?? 0) + 1;
+          },
+        },
         k,
       );
       return { status: 200, body: soapEnvelope(result) };
