@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { PNG } from 'pngjs';
 import { sharedPath } from '../../../simulators/lib/shared-data';
+import { prng } from '../../support/prng';
 
 export interface RealDumpCode {
   file: string;
@@ -114,17 +115,7 @@ export function colourise(img: Rgba): Rgba {
   return { ...img, data };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 /** Gaussian-ish grey noise of amplitude `amp` plus a fraction of salt-and-pepper pixels. */
 export function addNoise(img: Rgba, amp: number, saltPepper: number, seed = 7): Rgba {
