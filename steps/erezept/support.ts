@@ -19,6 +19,7 @@ import { Pvs, type PrescriptionResult } from '../../simulators/pvs/pvs';
 import type { SignatureMode } from '../../simulators/pvs/signing';
 import { insertCard, pkiTrust, rootPem, workplaceSlots } from '../idp/support';
 import { EnvironmentError, TestDefectError } from '../support/errors';
+import { Cleanup } from '../support/cleanup';
 import type { TiWorld } from '../world';
 
 /** Call context of the practice's PVS in the environment's Konnektor information model. */
@@ -165,16 +166,10 @@ export function lastPrescription(world: TiWorld): PrescriptionResult {
 After({ name: 'erezept: close PVS and AVS' }, async function (this: TiWorld) {
   const s = this.state.get('erezept') as ErpScenarioState | undefined;
   if (!s) return;
-  const problems: string[] = [];
-  const attempt = async (what: string, fn: () => Promise<unknown>) => {
-    try {
-      await fn();
-    } catch (e) {
-      problems.push(`${what}: ${(e as Error).message}`);
-    }
-  };
+  const cleanup = new Cleanup();
+  const attempt = (what: string, fn: () => Promise<unknown>) => cleanup.attempt(what, fn);
   for (const [name, pvs] of s.pvsByPractice) await attempt(`close the PVS of ${name}`, () => pvs.close());
   for (const [name, avs] of s.avsByPharmacy) await attempt(`shut down the AVS of ${name}`, () => avs.shutdown());
   for (const o of s.owned.reverse()) await attempt('close a client', () => o.close());
-  if (problems.length) throw new EnvironmentError(`cleaning up after the scenario failed: ${problems.join('; ')}`);
+  cleanup.finish();
 });

@@ -21,6 +21,7 @@ import { DeviceSsoStore } from '../../simulators/authenticator/sso-store';
 import { fetchPkiTrust, type AuthorizationRequest, type IdpRelyingParty, type IdpTrust, type TokenSet } from '../../simulators/lib/idp-client';
 import { KonnektorClient } from '../../simulators/lib/konnektor-client';
 import { EnvironmentError, TestDefectError } from '../support/errors';
+import { Cleanup } from '../support/cleanup';
 import { verify } from '../verify';
 import type { TiWorld } from '../world';
 
@@ -284,14 +285,8 @@ export { deleteAdmin };
 After({ name: 'idp: close the client systems, undo harness changes' }, async function (this: TiWorld) {
   const s = this.state.get('idp') as IdpScenarioState | undefined;
   if (!s) return;
-  const problems: string[] = [];
-  const attempt = async (what: string, fn: () => Promise<unknown>) => {
-    try {
-      await fn();
-    } catch (e) {
-      problems.push(`${what}: ${(e as Error).message}`);
-    }
-  };
+  const cleanup = new Cleanup();
+  const attempt = (what: string, fn: () => Promise<unknown>) => cleanup.attempt(what, fn);
   if (s.actor) {
     const a = s.actor;
     await attempt('close the card signer', () => a.authn.close());
@@ -302,5 +297,5 @@ After({ name: 'idp: close the client systems, undo harness changes' }, async fun
   for (const id of s.registeredClients) await attempt(`remove client ${id}`, () => deleteAdmin(this, 'idp', `/clients/${encodeURIComponent(id)}`));
   for (const scope of s.registeredScopes) await attempt(`remove scope ${scope}`, () => deleteAdmin(this, 'idp', `/scopes/${encodeURIComponent(scope)}`));
   for (const name of s.inserted) await attempt(`take out ${name}`, () => this.admin('cards', '/cards/remove', { persona: name }));
-  if (problems.length) throw new EnvironmentError(`cleaning up after the scenario failed: ${problems.join('; ')}`);
+  cleanup.finish();
 });
