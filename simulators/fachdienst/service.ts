@@ -122,7 +122,17 @@ export async function startFachdienst(opts: FachdienstServiceOptions): Promise<R
       handler: (rc) => {
         const t = store.getTask(rc.params.id);
         if (!t) return json(404, { error: `no task ${rc.params.id}` });
-        return json(200, { id: t.id, flowType: t.flowType, status: t.status, lastStatusChange: t.lastStatusChange });
+        // What is stored for the task, without the data itself (harness-only; A_18820 scenarios).
+        const binaries = store.binariesOfTask(t.id);
+        const kinds: Record<string, number> = {};
+        for (const b of binaries) kinds[b.kind] = (kinds[b.kind] ?? 0) + 1;
+        return json(200, {
+          id: t.id,
+          flowType: t.flowType,
+          status: t.status,
+          lastStatusChange: t.lastStatusChange,
+          stored: { kvnr: !!t.kvnr, accessCode: !!t.accessCode, secret: !!t.secret, owner: !!t.owner, binaries: kinds },
+        });
       },
     },
     ...clockAdminRoutes(clock),

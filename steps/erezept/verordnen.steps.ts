@@ -108,10 +108,20 @@ async function konnektorCalls(world: TiWorld, since?: number): Promise<Array<{ i
   return res.json<{ calls: Array<{ id: number; operation?: string; httpStatus: number; pinEntries?: number }> }>().calls;
 }
 
-async function taskStatusAtFachdienst(world: TiWorld, id: string): Promise<string> {
+interface StoredTaskView {
+  status: string;
+  stored: { kvnr: boolean; accessCode: boolean; secret: boolean; owner: boolean; binaries: Record<string, number> };
+}
+
+/** The Fachdienst's harness-only view of a task: status and which data it still stores (never the data). */
+async function taskAtFachdienst(world: TiWorld, id: string): Promise<StoredTaskView> {
   const res = await world.http(world.serviceUrl('fachdienst', `/__admin/tasks/${encodeURIComponent(id)}`), { ca: await world.tiRootPem(), service: 'fachdienst' });
   if (res.status !== 200) throw new EnvironmentError(`Fachdienst: GET /__admin/tasks/${id} answered ${res.status}: ${res.text().slice(0, 200)}`);
-  return res.json<{ status: string }>().status;
+  return res.json<StoredTaskView>();
+}
+
+async function taskStatusAtFachdienst(world: TiWorld, id: string): Promise<string> {
+  return (await taskAtFachdienst(world, id)).status;
 }
 
 // ------------------------------------------------------------------ Given
@@ -571,4 +581,25 @@ After({ name: 'erezept/verordnen: restore the PVS signature mode default' }, fun
   if (!v?.envBefore) return;
   if (v.envBefore.value === undefined) delete process.env[SIGNATURE_MODE_ENV];
   else process.env[SIGNATURE_MODE_ENV] = v.envBefore.value;
+});
+
+// ------------------------------------------------------------------ A_18820: deletion of personal and medical data
+
+Given('der Fachdienst speichert zu dem E-Rezept die KVNR, den AccessCode und die signierte Verordnung', async function (this: TiWorld) {
+  const p = lastPrescription(this);
+  const t = await taskAtFachdienst(this, p.taskId);
+  await verify('A_18820', 'Vor dem Löschen hält der Fachdienst KVNR, AccessCode und die signierte Verordnung des E-Rezepts', () => {
+    assert.equal(t.status, 'ready');
+    assert.ok(t.stored.kvnr && t.stored.accessCode, JSON.stringify(t.stored));
+    assert.ok((t.stored.binaries['signed-prescription'] ?? 0) >= 1, JSON.stringify(t.stored.binaries));
+  });
+});
+
+Then('hält der Fachdienst zu dem gelöschten E-Rezept keine personenbezogenen und medizinischen Daten mehr', async function (this: TiWorld) {
+  const p = lastPrescription(this);
+  const t = await taskAtFachdienst(this, p.taskId);
+  await verify('A_18820', 'Nach dem Löschen sind KVNR, AccessCode, Secret und alle gespeicherten Dokumente des E-Rezepts gelöscht', () => {
+    assert.equal(t.status, 'cancelled');
+    assert.deepEqual(t.stored, { kvnr: false, accessCode: false, secret: false, owner: false, binaries: {} });
+  });
 });
