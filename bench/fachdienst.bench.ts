@@ -28,6 +28,7 @@
  *
  * Needs root (the harness's pcscd runs in its own mount namespace) like bench/cards.bench.ts.
  */
+import { PRACTICE_TEST_CONTEXT, practiceTestEnvironment } from '../simulators/konnektor/testing/practice-model';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -76,19 +77,7 @@ const MEASURE_MS = 20_000;
 const MAX_LIFECYCLES = 400;
 const CEILING_MS = 3000;
 
-/** One practice + pharmacy: terminals CT-A (slots 0, 1) and CT-B (2, 3); the same model as the PVS/AVS tests. */
-const KONNEKTOR_MODEL = {
-  tls: true,
-  clientAuth: false,
-  cardTerminals: [
-    { id: 'CT-A', name: 'Empfang', slots: [0, 1] },
-    { id: 'CT-B', name: 'Sprechzimmer', slots: [2, 3] },
-  ],
-  clientSystems: ['PVS-1'],
-  workplaces: [{ id: 'WP-1', localTerminals: ['CT-A', 'CT-B'], clientSystems: ['PVS-1'] }],
-  mandants: [{ id: 'Praxis', clientSystems: ['PVS-1'], workplaces: ['WP-1'], cardTerminals: ['CT-A', 'CT-B'] }],
-};
-const CALL_CONTEXT: KonnektorCallContext = { mandantId: 'Praxis', clientSystemId: 'PVS-1', workplaceId: 'WP-1' };
+const CALL_CONTEXT: KonnektorCallContext = { ...PRACTICE_TEST_CONTEXT };
 
 type Op = '$create' | 'sign' | '$activate' | 'scan' | '$accept' | 'verify' | '$dispense' | '$close' | 'verify_receipt';
 const OPS: Op[] = ['$create', 'sign', '$activate', 'scan', '$accept', 'verify', '$dispense', '$close', 'verify_receipt'];
@@ -179,16 +168,7 @@ async function startStack(tmp: string, stops: Array<() => Promise<void>>, log: (
   const quiet = () => undefined;
   const vpcdPort = await benchVpcdPorts();
   const [pkiPort, cardsPort] = [await freePort(), await freePort()];
-  const env = resolveEnvironment(
-    {
-      name: 'bench-fachdienst',
-      dataDir: tmp,
-      services: { pki: { port: pkiPort }, cards: { port: cardsPort }, konnektor: { port: 1 } },
-      cards: { slots: 4, vpcdPort, insert: [] },
-      konnektor: KONNEKTOR_MODEL as never,
-    },
-    path.join(tmp, 'bench-fachdienst.yaml'),
-  );
+  const env = practiceTestEnvironment({ name: 'bench-fachdienst', dir: tmp, pkiPort, cardsPort, vpcdPort });
   const pkiService = await startPkiService({ host: '127.0.0.1', port: pkiPort, dataDir: path.join(tmp, 'pki'), env, log: quiet });
   stops.push(() => pkiService.stop());
   const pki = pkiService.pki;

@@ -4,6 +4,7 @@
  * for the SMC-B — the Konnektor over HTTPS with its connector.sds. Every card records the
  * commands it receives, so a test can prove that the card itself computed a signature.
  */
+import { PRACTICE_TEST_CONTEXT, practiceTestEnvironment } from '../../../simulators/konnektor/testing/practice-model';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,7 +12,7 @@ import { personaCatalog } from '../../../cards/index';
 import { planLayout } from '../../../cards/pcscd/layout';
 import { catalogFrom, startCardsService, type RunningCardsService } from '../../../cards/service';
 import type { VirtualCard } from '../../../cards/vpcd/types';
-import { resolveEnvironment, type Environment } from '../../../simulators/lib/config';
+import type { Environment } from '../../../simulators/lib/config';
 import { freePort } from '../../../simulators/lib/net-probe';
 import { PcscClient } from '../../../simulators/lib/pcsc-reader';
 import { toPem } from '../../../simulators/lib/x509';
@@ -20,20 +21,8 @@ import { startKonnektor, type RunningKonnektor } from '../../../simulators/konne
 import { loadOrCreatePki, type Pki } from '../../../simulators/pki/hierarchy';
 import { freeVpcdBase } from '../pcsc/helpers';
 
-/** The information model of the SMC-B tests: one practice, terminals CT-A (slots 0, 1) and CT-B (2, 3). */
-export const KONNEKTOR_MODEL = {
-  tls: true,
-  clientAuth: false,
-  cardTerminals: [
-    { id: 'CT-A', name: 'Empfang', slots: [0, 1] },
-    { id: 'CT-B', name: 'Sprechzimmer', slots: [2, 3] },
-  ],
-  clientSystems: ['PVS-1'],
-  workplaces: [{ id: 'WP-1', localTerminals: ['CT-A', 'CT-B'], clientSystems: ['PVS-1'] }],
-  mandants: [{ id: 'Praxis', clientSystems: ['PVS-1'], workplaces: ['WP-1'], cardTerminals: ['CT-A', 'CT-B'] }],
-};
 
-export const CONTEXT = { mandantId: 'Praxis', clientSystemId: 'PVS-1', workplaceId: 'WP-1' };
+export const CONTEXT = { ...PRACTICE_TEST_CONTEXT };
 
 /** Command headers (CLA INS P1 P2, hex) each persona's card received, in order. */
 export type CommandLog = Map<string, string[]>;
@@ -79,16 +68,7 @@ export async function startSignerStack(opts: { vpcdFrom: number; personas: strin
   try {
     const vpcdPort = await freeVpcdBase(opts.vpcdFrom, 4);
     const [pkiPort, cardsPort] = [await freePort(), await freePort()];
-    const env = resolveEnvironment(
-      {
-        name: 'signers-test',
-        dataDir: tmp,
-        services: { pki: { port: pkiPort }, cards: { port: cardsPort }, konnektor: { port: 1 } },
-        cards: { slots: 4, vpcdPort, insert: [] },
-        konnektor: KONNEKTOR_MODEL as never,
-      },
-      path.join(tmp, 'signers-test.yaml'),
-    );
+    const env = practiceTestEnvironment({ name: 'signers-test', dir: tmp, pkiPort, cardsPort, vpcdPort });
     const pki = await loadOrCreatePki(path.join(tmp, 'pki'));
     const personas = personaCatalog({ pki, cacheDir: path.join(tmp, 'cards') });
     const commands: CommandLog = new Map();

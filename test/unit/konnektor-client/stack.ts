@@ -7,13 +7,14 @@
  *
  * Used by test/unit/konnektor-client/*.test.ts and test/unit/pvs/*.test.ts.
  */
+import { PRACTICE_TEST_CONTEXT, practiceTestEnvironment } from '../../../simulators/konnektor/testing/practice-model';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { personaCatalog } from '../../../cards/index';
 import { catalogFrom, startCardsService, type RunningCardsService } from '../../../cards/service';
 import type { VirtualCard } from '../../../cards/vpcd/types';
-import { resolveEnvironment, type Environment } from '../../../simulators/lib/config';
+import type { Environment } from '../../../simulators/lib/config';
 import { KonnektorClient, type KonnektorCallContext } from '../../../simulators/lib/konnektor-client';
 import { freePort } from '../../../simulators/lib/net-probe';
 import { toPem } from '../../../simulators/lib/x509';
@@ -25,20 +26,8 @@ import { freeVpcdBase } from '../pcsc/helpers';
 export const HBA = 'Dr. Hanna Ebert';
 export const SMCB = 'Praxis Dr. Hanna Ebert';
 
-/** One practice, terminals CT-A (slots 0, 1) and CT-B (2, 3). */
-export const PRACTICE_MODEL = {
-  tls: true,
-  clientAuth: false,
-  cardTerminals: [
-    { id: 'CT-A', name: 'Empfang', slots: [0, 1] },
-    { id: 'CT-B', name: 'Sprechzimmer', slots: [2, 3] },
-  ],
-  clientSystems: ['PVS-1'],
-  workplaces: [{ id: 'WP-1', localTerminals: ['CT-A', 'CT-B'], clientSystems: ['PVS-1'] }],
-  mandants: [{ id: 'Praxis', clientSystems: ['PVS-1'], workplaces: ['WP-1'], cardTerminals: ['CT-A', 'CT-B'] }],
-};
 
-export const PRACTICE_CONTEXT: KonnektorCallContext = { mandantId: 'Praxis', clientSystemId: 'PVS-1', workplaceId: 'WP-1' };
+export const PRACTICE_CONTEXT: KonnektorCallContext = { ...PRACTICE_TEST_CONTEXT };
 
 /** Commands counted per persona. */
 export interface CardCounters {
@@ -81,16 +70,7 @@ export async function startPracticeStack(opts: { vpcdFrom: number; personas?: st
   try {
     const vpcdPort = await freeVpcdBase(opts.vpcdFrom, 4);
     const [pkiPort, cardsPort] = [await freePort(), await freePort()];
-    const env = resolveEnvironment(
-      {
-        name: opts.name ?? 'practice-test',
-        dataDir: tmp,
-        services: { pki: { port: pkiPort }, cards: { port: cardsPort }, konnektor: { port: 1 } },
-        cards: { slots: 4, vpcdPort, insert: [] },
-        konnektor: PRACTICE_MODEL as never,
-      },
-      path.join(tmp, 'practice-test.yaml'),
-    );
+    const env = practiceTestEnvironment({ name: opts.name ?? 'practice-test', dir: tmp, pkiPort, cardsPort, vpcdPort });
     pkiService = await startPkiService({ host: '127.0.0.1', port: pkiPort, dataDir: path.join(tmp, 'pki'), env, log: quiet });
     const pki = pkiService.pki;
     const personas = personaCatalog({ pki, cacheDir: path.join(tmp, 'cards') });
