@@ -93,7 +93,11 @@ export function usePcscSocket(socket?: string): string {
 
 function describeError(e: unknown, context: string, socket: string): PcscError {
   const code = (e as { code?: unknown })?.code;
-  const c = typeof code === 'string' ? code : undefined;
+  // pcsc-mini's async tasks report the PC/SC error only in the message ("… Async task error
+  // [NoSmartCard]"): take the name from there when there is no code, in our spelling.
+  const fromMessage = /\[(\w+)\]\s*$/.exec(String((e as Error)?.message ?? ''))?.[1];
+  const named = typeof code === 'string' ? code : fromMessage;
+  const c = named === 'NoSmartCard' ? 'NoSmartcard' : named;
   const hints: Record<string, string> = {
     NoService: `pcscd is not running or not reachable at ${socket} (start it with "ti-harness up --only cards"; see docs/pcsc.md)`,
     NoReadersAvailable: 'pcscd has no readers',
