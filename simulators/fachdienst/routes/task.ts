@@ -47,6 +47,7 @@ import { loadOrIssueFdSigner } from '../workflow/fd-signer';
 import { mayAccept } from '../workflow/le-types';
 import { buildReceiptBundle, signReceipt } from '../workflow/receipt';
 import { isAllowedTransition, targetStatus, type WorkflowActor } from '../workflow/state-machine';
+import { abortTaskByInsured, getTaskForInsured } from './task-insured';
 import { documentId, ERP, FLOW_TYPES, renderAcceptBundle, renderTask, serialize, SUPPORTED_FLOW_TYPES } from '../workflow/task-resource';
 
 // ------------------------------------------------------------------ helpers
@@ -281,7 +282,7 @@ async function closeTask(req: FhirRequest, ctx: FhirRouteContext): Promise<FhirR
 }
 
 async function getTask(req: FhirRequest, ctx: FhirRouteContext): Promise<FhirResponse> {
-  if (req.auth.caller !== 'pharmacy') throw new FhirError(501, 'GET /Task/{id} for the insured is not implemented yet'); // ours (issue 7)
+  if (req.auth.caller === 'insured') return getTaskForInsured(req, ctx);
   const task = loadTask(req, ctx);
   rejectIfCancelled(task);
   checkSecret(req, task, 'No or invalid secret provided for user pharmacy');
@@ -310,7 +311,7 @@ async function abortTask(req: FhirRequest, ctx: FhirRouteContext): Promise<FhirR
     checkSecret(req, task, 'No or invalid secret provided for user pharmacy');
   } else {
     if (task.status === 'in-progress') throw new FhirError(403, `Task must not be in progress for users other than pharmacy, but is: ${task.status}`);
-    if (actor === 'insured') throw new FhirError(501, '$abort by the insured is not implemented yet'); // ours (issue 7)
+    if (actor === 'insured') return abortTaskByInsured(req, ctx, task);
     if (!isAllowedTransition('abort', task.status, 'prescriber')) throw new FhirError(403, `Task must be ready for doctor, but is: ${task.status}`);
     checkAccessCode(req, task);
   }
