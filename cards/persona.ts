@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { REVOCATION_REASONS, type RevocationReasonName } from '../simulators/lib/ocsp';
 import { kvnrCheckDigit } from '../simulators/pki/profiles';
+import { isPruefidentitaetKvnr } from '../simulators/lib/pruefkarte';
 
 export type CardType = 'eGK' | 'HBA' | 'SMC-B';
 export const CARD_TYPES: CardType[] = ['eGK', 'HBA', 'SMC-B'];
@@ -236,16 +237,8 @@ export function isValidKvnr(kvnr: string): boolean {
   return kvnrCheckDigit(kvnr[0], kvnr.slice(1, 9)) === Number(kvnr[9]);
 }
 
-/**
- * The rule by which the E-Rezept-Fachdienst recognises a Prüfidentität (the KVNR of a Prüfkarte eGK),
- * A_20751 as implemented in the production Fachdienst: the KVNR starts with "X0000" and its characters
- * 6 to 9 are a number from 1 to 5000 (X000000001 … X000050009 with the check digit).
- */
-export function isPruefidentitaetKvnr(kvnr: string): boolean {
-  if (!/^[A-Z]\d{9}$/.test(kvnr) || !kvnr.startsWith('X0000')) return false;
-  const n = Number(kvnr.slice(5, 9));
-  return n >= 1 && n <= 5000;
-}
+/** The Prüfidentität rule (A_20751) lives in simulators/lib/pruefkarte.ts; re-exported here. */
+export { isPruefidentitaetKvnr };
 
 /**
  * IK (Institutionskennzeichen): 9 digits; the last is a check digit over digits 3 to 8, weighted

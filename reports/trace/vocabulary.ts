@@ -5,8 +5,12 @@
  * there) when a new product type or actor appears.
  */
 
-/** Tag keys (`@KEY:value`). Any other `@…:…` tag is rejected as a probable typo. */
-export const TAG_KEYS = ['AFO-ID', 'UC', 'TCID', 'TESTFALL', 'PRODUKT', 'Hauptdarsteller'] as const;
+/**
+ * Tag keys (`@KEY:value`). Any other `@…:…` tag is rejected as a probable typo. `RU-Dump`
+ * (`@RU-Dump:Apotheke/<dir>`: the reference-environment dump a scenario reproduces) and `Workflow`
+ * (`@Workflow:160`: the flow type, as gematik's suites tag it) are informational.
+ */
+export const TAG_KEYS = ['AFO-ID', 'UC', 'TCID', 'TESTFALL', 'PRODUKT', 'Hauptdarsteller', 'RU-Dump', 'Workflow'] as const;
 export type TagKey = (typeof TAG_KEYS)[number];
 
 /**

@@ -31,6 +31,7 @@ import { KonnektorClient, KonnektorClientError, KonnektorFault, type KonnektorCl
 import { buildDispensation, dispensationParameters, type Dispensation, type DispensedItem } from '../lib/medication-dispense';
 import { VauClient, VauClientError, type VauResponse } from '../lib/vau-client';
 import { createPracticeAuthn } from './authn';
+import { AvsMessages } from './messages';
 
 export const AVS_USER_AGENT = 'ti-harness-avs/1.0';
 
@@ -127,6 +128,18 @@ export class FachdienstRefusal extends Error {
   }
 }
 
+/** The last answer of the Fachdienst to this AVS: operation, HTTP status and OperationOutcome texts (for display and diagnosis). */
+export interface FachdienstAnswer {
+  operation: string;
+  status: number;
+  /** OperationOutcome issue texts (details.text, else diagnostics); empty for other resources. */
+  texts: string[];
+  /** OperationOutcome issue diagnostics, where given. */
+  diagnostics: string[];
+  /** When the answer arrived (process.hrtime in ns, comparable across the actors of one process). */
+  at: bigint;
+}
+
 /** Bad use of the AVS (unknown task, missing secret, no pharmacist card). */
 export class AvsError extends Error {
   override name = 'AvsError';
@@ -174,6 +187,11 @@ function outcomeTexts(outcome: FhirJson | undefined): string[] {
     .filter((t): t is string => typeof t === 'string' && t.length > 0);
 }
 
+function outcomeDiagnostics(outcome: FhirJson | undefined): string[] {
+  if (!outcome || outcome.resourceType !== 'OperationOutcome') return [];
+  return ((outcome.issue as FhirJson[] | undefined) ?? []).map((i) => i.diagnostics).filter((t): t is string => typeof t === 'string' && t.length > 0);
+}
+
 function parseBody(r: VauResponse): FhirResource | undefined {
   if (!r.body.length) return undefined;
   try {
@@ -216,10 +234,20 @@ export class Avs {
   readonly fachdienst: FachdienstTransport;
   readonly authn?: ClientSystemAuthn;
   private readonly tasks = new Map<string, PharmacyTask>();
+  /** The Fachdienst's last answer (undefined before the first call or after a transport error). */
+  lastAnswer?: FachdienstAnswer;
+  /** The Fachdienst's answers to this AVS, oldest first (the last 50). */
+  readonly answers: FachdienstAnswer[] = [];
   private readonly ownsKonnektor: boolean;
   private readonly ownsAuthn: boolean;
   private readonly retry?: Partial<ErpRetryPolicy>;
   private readonly now: () => number;
+  private messageBox?: AvsMessages;
+
+  /** UC 4.6, 4.7, 4.9: receive tokens by message, reply, delete (simulators/avs/messages.ts). */
+  get messages(): AvsMessages {
+    return (this.messageBox ??= new AvsMessages(this, this.retry));
+  }
 
   private constructor(p: {
     pharmacy: SmcbPersona;
@@ -413,6 +441,71 @@ export class Avs {
     return receipt;
   }
 
+  /**
+   * $close without a body: the Fachdienst closes with the dispensing information provided earlier by
+   * $dispense (production answers 403 "Medication dispense does not exist." when there is none).
+   */
+  async closeWithProvidedDispensation(taskId: string): Promise<Receipt> {
+    const rec = this.withSecret(taskId, '$close');
+    const r = await this.call('$close', 'POST', `/Task/${rec.taskId}/$close?secret=${rec.secret}`, { idempotent: false });
+    const bundle = this.expect(r, '$close', [200]);
+    rec.status = 'completed';
+    const receipt = await this.checkReceipt(rec, bundle, '$close');
+    rec.receipts.push(receipt);
+    return receipt;
+  }
+
+  /**
+   * Secret recovery after data loss (gemSpec_FD_eRp A_24177/A_24179): GET /Task/<id>?ac=<AccessCode> by the
+   * pharmacy that accepted the task returns the Task with its Secret and the prescription again; the AVS
+   * keeps both as after $accept.
+   */
+  async recover(taskId: string): Promise<AcceptedPrescription> {
+    const rec = this.record(taskId);
+    const r = await this.call('GET Task', 'GET', `/Task/${rec.taskId}?ac=${rec.accessCode}`, { idempotent: true });
+    const bundle = this.expect(r, 'GET Task', [200]);
+    if (!bundle || bundle.resourceType !== 'Bundle') throw new AvsError('GET Task?ac: the answer is no Bundle');
+    const task = entries(bundle).find((x) => x.resourceType === 'Task');
+    const binary = entries(bundle).find((x) => x.resourceType === 'Binary');
+    if (!task || !binary || typeof binary.data !== 'string') throw new AvsError('GET Task?ac: the Bundle lacks the Task or the signed prescription (Binary)');
+    const secret = identifierValue(task, NS_SECRET);
+    if (!secret) throw new AvsError('GET Task?ac: the Task carries no Secret');
+    rec.secret = secret;
+    rec.task = task;
+    rec.status = (task.status as TaskStatus | undefined) ?? 'in-progress';
+    const signedPrescription = Buffer.from(binary.data, 'base64');
+    rec.signedPrescription = signedPrescription;
+    const check = await this.verifyThroughKonnektor(signedPrescription);
+    const content = safeContent(signedPrescription);
+    const prescription = content ? parseFhirXml(content.toString('utf8')) : undefined;
+    rec.prescription = prescription;
+    rec.signatureCheck = check;
+    return { taskId: rec.taskId, accessCode: rec.accessCode, secret, task, signedPrescription, ...(prescription ? { prescription } : {}), signatureCheck: check };
+  }
+
+  /** Forgets the Secret and the prescription of a task, as after a crash of the AVS (data loss); the AccessCode stays. */
+  forgetAcceptance(taskId: string): void {
+    const rec = this.record(taskId);
+    delete rec.secret;
+    delete rec.signedPrescription;
+    delete rec.prescription;
+    delete rec.task;
+  }
+
+  /**
+   * $dispense of a prescription the pharmacy has not accepted (no Secret): what a faulty AVS would send.
+   * The dispensing data is built from the prescription bundle given (e.g. read from the patient's printout);
+   * the Fachdienst must refuse (403 "No or invalid secret provided for Task").
+   */
+  async dispenseWithoutSecret(taskId: string, prescription: FhirResource): Promise<DispensedItem[]> {
+    const rec = this.record(taskId);
+    const items = buildDispensation({ prescription, telematikId: this.pharmacy.telematikId as string, prescriptionId: rec.taskId, now: this.now }, {});
+    const body = serializeFhirXml(dispensationParameters(items, 'dispense'), { declaration: true });
+    const r = await this.call('$dispense', 'POST', `/Task/${rec.taskId}/$dispense`, { idempotent: false, body });
+    this.expect(r, '$dispense', [200]);
+    return items;
+  }
+
   // ------------------------------------------------------------------ UC 4.5: sign the dispensing data set
 
   /**
@@ -461,13 +554,19 @@ export class Avs {
     this.record(taskId).secret = secret;
   }
 
-  private call(operation: string, method: string, target: string, o: { idempotent: boolean; body?: string }): Promise<VauResponse> {
+  private async call(operation: string, method: string, target: string, o: { idempotent: boolean; body?: string }): Promise<VauResponse> {
     const headers: Record<string, string> = { Accept: FHIR_XML, ...(o.body !== undefined ? { 'Content-Type': `${FHIR_XML}; charset=utf-8` } : {}) };
-    return withErpRetry(() => this.fachdienst.request(method, target, { headers, ...(o.body !== undefined ? { body: o.body } : {}) }), {
+    this.lastAnswer = undefined;
+    const r = await withErpRetry(() => this.fachdienst.request(method, target, { headers, ...(o.body !== undefined ? { body: o.body } : {}) }), {
       idempotent: o.idempotent,
       policy: this.retry,
       isTransportError: (e) => e instanceof VauClientError && e.kind === 'transport',
     });
+    const body = parseBody(r);
+    this.lastAnswer = { operation, status: r.status, texts: outcomeTexts(body), diagnostics: outcomeDiagnostics(body), at: process.hrtime.bigint() };
+    this.answers.push(this.lastAnswer);
+    if (this.answers.length > 50) this.answers.shift();
+    return r;
   }
 
   /** The parsed answer when its status is expected; else a FachdienstRefusal naming the current status (A_18747). */

@@ -52,7 +52,7 @@ const TEXT: Record<AccessTokenFailure, string> = {
   audience: 'JWT has invalid aud claim',
   expired: 'JWT expired',
   'not-yet-valid': 'JWT is not valid yet',
-  acr: 'JWT has invalid acr claim',
+  acr: 'JWT has invalid format', // production: an unsupported acr is a JwtInvalidFormatException (JWT::checkRequiredClaims, A_19439)
   inactive: 'JWT is no longer active at the IDP (revoked or logged out)',
 };
 

@@ -22,7 +22,8 @@
  * | 400    | Authorization header is invalid  (envelope token ≠ inner)    | production VauRequestHandler |
  * | 405    | no matching handler found.                                   | production VauRequestHandler (A_19030) |
  * | 500    | Internal server error.                                       | production VauRequestHandler (fixed text, no diagnostics) |
- * | 401    | JWT is not valid yet / JWT has invalid acr claim / JWT is no longer active at the IDP | ours (production texts not public) |
+ * | 401    | JWT has invalid format  (acr other than gematik-ehealth-loa-high) | production JWT::checkRequiredClaims (A_19439: JwtInvalidFormatException) |
+ * | 401    | JWT is not valid yet / JWT is no longer active at the IDP     | ours (production texts not public) |
  * | 400/413| inner HTTP parse errors (lib/http-message.ts)                | ours (production texts not public) |
  *
  * Workflow route modules add their own texts (with their dump file) where they throw FhirError.

@@ -6,7 +6,8 @@
  * (store.ts); a SimClock for every time the Fachdienst reads.
  *
  * Endpoints: GET /VAUCertificate, GET /VAUCertificateOCSPResponse, POST /VAU/{0|pseudonym},
- * GET /metadata (plain, no authentication), admin API under /__admin (health, clock, tasks/:id status).
+ * GET /metadata (plain, no authentication), admin API under /__admin (health, clock, tasks/:id status,
+ * faults: harness-only fault injection, faults.ts).
  * The FHIR operations come from route modules (routes/index.ts); see docs/fachdienst.md.
  */
 import * as path from 'node:path';
@@ -22,6 +23,8 @@ import { AccessTokenVerifier } from './access-token';
 import { FhirRouter, negotiateFormat, type FhirRouteModule } from './fhir-router';
 import { capabilityStatement } from './routes/metadata';
 import { DEFAULT_ROUTE_MODULES } from './routes';
+import { FachdienstFaults } from './faults';
+import { RetentionJob } from './retention';
 import { FachdienstStore } from './store';
 import { UserPseudonyms } from './user-pseudonym';
 import { loadOrIssueVauIdentity, type VauIdentity } from './vau-identity';
@@ -42,6 +45,8 @@ export interface FachdienstServiceOptions extends ServiceStartOptions {
   pkiUrl?: string;
   /** Route modules (default: routes/index.ts DEFAULT_ROUTE_MODULES). */
   routeModules?: readonly FhirRouteModule[];
+  /** Real-time period of the retention job (default 60 s; 0: only on clock changes and POST /__admin/retention/run). */
+  retentionIntervalMs?: number;
 }
 
 export interface RunningFachdienst extends RunningService {
@@ -49,6 +54,10 @@ export interface RunningFachdienst extends RunningService {
   config: FachdienstConfig;
   store: FachdienstStore;
   router: FhirRouter;
+  /** Retention job (retention.ts): runs on every SimClock change, periodically, and on demand. */
+  retention: RetentionJob;
+  /** Harness-only fault injection (faults.ts; admin API /__admin/faults). */
+  faults: FachdienstFaults;
   vau: VauIdentity;
   tls: TlsMaterial;
   /** Trust anchor of the TLS and VAU certificates (the PKI root), PEM. */
@@ -83,11 +92,15 @@ export async function startFachdienst(opts: FachdienstServiceOptions): Promise<R
   });
 
   const context = { clock, store, baseUrl: '', log, pki, dataDir: opts.dataDir };
-  const router = new FhirRouter({ verifier, context }).use(...(opts.routeModules ?? DEFAULT_ROUTE_MODULES));
+  // Harness-only fault injection (faults.ts): handlers run in a scope naming their operation.
+  const faults = new FachdienstFaults({ now: () => clock.now(), log, operations: () => router.routes().map((r) => r.operation) });
+  store.beforeCommit = () => faults.beforeCommit();
+  const router = new FhirRouter({ verifier, context }).use(...(opts.routeModules ?? DEFAULT_ROUTE_MODULES).map((m) => faults.instrument(m)));
   const startedAt = new Date().toISOString();
+  const retention = new RetentionJob({ store, clock, intervalMs: opts.retentionIntervalMs, log });
 
   const routes: Route[] = [
-    ...(config.vau ? vauRoutes({ identity: vau, router, pseudonyms, clock, maxBodyBytes: config.maxBodyBytes, log }) : []),
+    ...(config.vau ? vauRoutes({ identity: vau, router, pseudonyms, clock, maxBodyBytes: config.maxBodyBytes, log }).map((r) => (r.method === 'POST' ? faults.wrapOuterRoute(r) : r)) : []),
     {
       method: 'GET',
       path: '/metadata',
@@ -131,18 +144,22 @@ export async function startFachdienst(opts: FachdienstServiceOptions): Promise<R
           flowType: t.flowType,
           status: t.status,
           lastStatusChange: t.lastStatusChange,
-          stored: { kvnr: !!t.kvnr, accessCode: !!t.accessCode, secret: !!t.secret, owner: !!t.owner, binaries: kinds },
+          stored: { kvnr: !!t.kvnr, accessCode: !!t.accessCode, secret: !!t.secret, owner: !!t.owner, binaries: kinds, auditEvents: store.auditEventCountOfTask(t.id) },
         });
       },
     },
     ...clockAdminRoutes(clock),
+    // Harness-only: run the retention job now (by the SimClock); answers what was deleted (docs/fachdienst-retention.md).
+    { method: 'POST', path: `${ADMIN_PATH}/retention/run`, handler: () => json(200, { now: clock.now().toISOString(), deleted: retention.runNow() }) },
+    ...faults.adminRoutes(),
     { method: 'GET', path: '/', handler: () => text(200, `ti-harness simulated E-Rezept-Fachdienst: ${config.vau ? 'FHIR over VAU at POST /VAU/{0|Userpseudonym}' : 'PLAIN HTTPS (no VAU)'}`) },
-    ...(config.vau ? [] : [plainFhirRoute({ router, maxBodyBytes: config.maxBodyBytes, log })]),
+    ...(config.vau ? [] : [faults.wrapOuterRoute(plainFhirRoute({ router, maxBodyBytes: config.maxBodyBytes, log }))]),
   ];
   let server;
   try {
     server = await startHttpServer({ host: opts.host, port: opts.port, routes, tls: tls.options, log, name: 'fachdienst', maxBodyBytes: config.maxBodyBytes });
   } catch (e) {
+    retention.stop();
     store.close();
     throw e;
   }
@@ -166,10 +183,13 @@ export async function startFachdienst(opts: FachdienstServiceOptions): Promise<R
     config,
     store,
     router,
+    retention,
+    faults,
     vau,
     tls,
     trustRootPem: tls.rootPem,
     async stop() {
+      retention.stop();
       await server.close();
       store.close();
     },

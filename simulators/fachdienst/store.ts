@@ -140,6 +140,32 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX audit_events_kvnr ON audit_events (kvnr, recorded);`,
   },
+  {
+    // ---- communications (issue 7: messages, routes/communication.ts) ----
+    // Messages of a task go with the task: when it becomes completed ($close) or cancelled ($abort),
+    // and when its row is deleted (retention). Done by triggers so every writer of tasks gets it.
+    version: 3,
+    name: 'communications',
+    sql: `
+      CREATE TABLE communications (
+        id           TEXT PRIMARY KEY,
+        message_type TEXT NOT NULL,
+        task_id      TEXT NOT NULL,
+        sender       TEXT NOT NULL,
+        recipient    TEXT NOT NULL,
+        sent         TEXT NOT NULL,
+        received     TEXT,
+        resource     TEXT NOT NULL
+      );
+      CREATE INDEX communications_recipient ON communications (recipient, sent);
+      CREATE INDEX communications_sender ON communications (sender, sent);
+      CREATE INDEX communications_task ON communications (task_id);
+      CREATE TRIGGER tasks_closed_delete_communications AFTER UPDATE OF status ON tasks
+        WHEN NEW.status IN ('completed', 'cancelled') AND OLD.status <> NEW.status
+        BEGIN DELETE FROM communications WHERE task_id = NEW.id; END;
+      CREATE TRIGGER tasks_deleted_delete_communications AFTER DELETE ON tasks
+        BEGIN DELETE FROM communications WHERE task_id = OLD.id; END;`,
+  },
 ];
 
 interface TaskRow {
@@ -249,10 +275,22 @@ export class FachdienstStore {
     return this.clock.now().toISOString();
   }
 
+  /**
+   * Harness fault injection (faults.ts, @simulator-only): called inside the outermost transaction
+   * after its writes, right before COMMIT; a throw rolls the whole transaction back.
+   */
+  beforeCommit?: () => void;
+
   /** Runs `fn` in one transaction (BEGIN IMMEDIATE; nested: savepoint). A throw rolls everything back. */
   transaction<T>(fn: () => T): T {
     if (this.db.inTransaction) return this.db.transaction(fn)();
-    return this.db.transaction(fn).immediate();
+    return this.db
+      .transaction(() => {
+        const result = fn();
+        this.beforeCommit?.();
+        return result;
+      })
+      .immediate();
   }
 
   // ------------------------------------------------------------------ prescription counters
@@ -413,6 +451,93 @@ export class FachdienstStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+
+  // ---- robustness (harness admin task view: what a failed call left behind) ----
+
+  /** How many access-protocol entries name the task (A_18936 scenarios: none of a rolled-back call). */
+  auditEventCountOfTask(taskId: string): number {
+    return (this.db.prepare<{ n: number }>('SELECT COUNT(*) AS n FROM audit_events WHERE task_id = ?').get(taskId) as { n: number }).n;
+  }
+
+  // ---- communications (issue 7: routes/communication.ts, retention.ts) ----
+
+  insertCommunication(c: Omit<CommunicationRecord, 'received'>): CommunicationRecord {
+    this.transaction(() =>
+      this.db
+        .prepare('INSERT INTO communications (id, message_type, task_id, sender, recipient, sent, received, resource) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)')
+        .run(c.id, c.messageType, c.taskId, c.sender, c.recipient, c.sent, c.resource),
+    );
+    return { ...c };
+  }
+
+  getCommunication(id: string): CommunicationRecord | undefined {
+    const r = this.db.prepare<CommunicationRow>('SELECT * FROM communications WHERE id = ?').get(id);
+    return r ? communicationFromRow(r) : undefined;
+  }
+
+  /** Messages the identity (KVNR or Telematik-ID) sent or received, oldest first. */
+  communicationsOf(identity: string): CommunicationRecord[] {
+    return this.db
+      .prepare<CommunicationRow>('SELECT * FROM communications WHERE sender = ? OR recipient = ? ORDER BY sent, id')
+      .all(identity, identity)
+      .map(communicationFromRow);
+  }
+
+  /** Sets `received` on those of the messages that have none yet. */
+  markCommunicationsReceived(ids: readonly string[], at: string): void {
+    if (!ids.length) return;
+    this.transaction(() => {
+      const st = this.db.prepare('UPDATE communications SET received = ? WHERE id = ? AND received IS NULL');
+      for (const id of ids) st.run(at, id);
+    });
+  }
+
+  deleteCommunication(id: string): boolean {
+    return this.transaction(() => this.db.prepare('DELETE FROM communications WHERE id = ?').run(id).changes > 0);
+  }
+
+  /** Representative messages of a task between two KVNRs, in either direction (A_20229-01). */
+  countRepresentativeCommunications(taskId: string, a: string, b: string): number {
+    const r = this.db
+      .prepare<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM communications WHERE task_id = ? AND message_type = 'Representative' AND ((sender = ? AND recipient = ?) OR (sender = ? AND recipient = ?))",
+      )
+      .get(taskId, a, b, b, a);
+    return r?.n ?? 0;
+  }
+
+  /** Deletes every message of a task (the status triggers of migration 3 do this on completed/cancelled/deleted). */
+  deleteCommunicationsOfTask(taskId: string): number {
+    return this.transaction(() => this.db.prepare('DELETE FROM communications WHERE task_id = ?').run(taskId).changes);
+  }
+
+  /** Retention (A_18788): deletes messages sent at or before `cutoff` (ISO); returns how many. */
+  purgeCommunicationsSentUpTo(cutoff: string): number {
+    return this.transaction(() => this.db.prepare('DELETE FROM communications WHERE sent <= ?').run(cutoff).changes);
+  }
+
+  /** Retention (A_18937): deletes audit events recorded at or before `cutoff` (ISO); returns how many. */
+  purgeAuditEventsRecordedUpTo(cutoff: string): number {
+    return this.transaction(() => this.db.prepare('DELETE FROM audit_events WHERE recorded <= ?').run(cutoff).changes);
+  }
+
+  /** Retention (A_18525) candidates: every task with the fields the deletion rules read. */
+  taskRetentionFacts(): Array<Pick<TaskRecord, 'id' | 'status' | 'lastStatusChange' | 'expiryDate'>> {
+    return this.db
+      .prepare<{ id: string; status: TaskStatus; last_status_change: string; expiry_date: string | null }>('SELECT id, status, last_status_change, expiry_date FROM tasks')
+      .all()
+      .map((r) => ({ id: r.id, status: r.status, lastStatusChange: r.last_status_change, ...(r.expiry_date ? { expiryDate: r.expiry_date } : {}) }));
+  }
+
+  /** Physically deletes a task row with its binaries and messages; returns what went. */
+  purgeTask(id: string): { tasks: number; binaries: number; communications: number } {
+    return this.transaction(() => {
+      const binaries = this.db.prepare('DELETE FROM binaries WHERE task_id = ?').run(id).changes;
+      const communications = this.db.prepare('DELETE FROM communications WHERE task_id = ?').run(id).changes;
+      const tasks = this.db.prepare('DELETE FROM tasks WHERE id = ?').run(id).changes;
+      return { tasks, binaries, communications };
+    });
+  }
 }
 
 interface BinaryRow {
@@ -446,4 +571,56 @@ function binaryFromRow(r: BinaryRow): BinaryRecord {
     data: Buffer.from(r.data),
     createdAt: r.created_at,
   };
+}
+
+// ---- communications (issue 7) ----
+
+/** Message types of the Communication profiles in scope (workflow 1.x). */
+export type CommunicationMessageType = 'DispReq' | 'Reply' | 'Representative';
+
+export interface CommunicationRecord {
+  /** Resource id (time-ordered UUID). */
+  id: string;
+  messageType: CommunicationMessageType;
+  /** PrescriptionID of the task in basedOn. */
+  taskId: string;
+  /** KVNR or Telematik-ID (from the sender's access token). */
+  sender: string;
+  /** KVNR or Telematik-ID (recipient[0].identifier.value). */
+  recipient: string;
+  /** ISO time of the POST (SimClock). */
+  sent: string;
+  /** ISO time the recipient first fetched it. */
+  received?: string;
+  /** The stored Communication as FHIR JSON (id, sent, sender set; never received). */
+  resource: string;
+}
+
+interface CommunicationRow {
+  id: string;
+  message_type: CommunicationMessageType;
+  task_id: string;
+  sender: string;
+  recipient: string;
+  sent: string;
+  received: string | null;
+  resource: string;
+}
+
+function communicationFromRow(r: CommunicationRow): CommunicationRecord {
+  return {
+    id: r.id,
+    messageType: r.message_type,
+    taskId: r.task_id,
+    sender: r.sender,
+    recipient: r.recipient,
+    sent: r.sent,
+    ...(r.received !== null ? { received: r.received } : {}),
+    resource: r.resource,
+  };
+}
+
+/** Deletes every message of a task (for a handler that ends a task without the status triggers). */
+export function deleteCommunicationsOfTask(store: FachdienstStore, taskId: string): number {
+  return store.deleteCommunicationsOfTask(taskId);
 }

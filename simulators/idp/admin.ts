@@ -11,13 +11,24 @@
  *   DELETE /__admin/scopes/:scope
  *   GET    /__admin/consents                 {count}
  *   DELETE /__admin/consents[?idNummer=…]    forget all consents, or those of one person ("first login" again)
- *   GET    /__admin/faults, POST /__admin/faults {ocspUnreachable: boolean}   fault injection (error 2021)
+ *   GET    /__admin/faults                   {ocspUnreachable, acr?} (acr only while injected)
+ *   POST   /__admin/faults {ocspUnreachable?: boolean, acr?: string|null}   fault injection: OCSP unreachable
+ *                                            (error 2021); acr of the access tokens issued from now on
+ *                                            (e.g. "gematik-ehealth-loa-substantial"; null = back to
+ *                                            gematik-ehealth-loa-high): otherwise valid, signed and
+ *                                            encrypted tokens with a lower level (A_18923 scenarios)
  */
 import { clockAdminRoutes } from '../lib/clock';
 import { ConfigError, type IdpClientConfig } from '../lib/config';
 import { HttpError, json, type Route } from '../lib/http';
 import { ADMIN_PATH } from '../lib/ports';
+import { ACR_HIGH } from '../lib/idp-protocol';
 import type { IdpContext } from './context';
+
+/** The injected faults: OCSP unreachable, and the acr of issued access tokens (absent: ACR_HIGH, no fault). */
+function faultsView(ctx: IdpContext): { ocspUnreachable: boolean; acr?: string } {
+  return { ocspUnreachable: ctx.trust.ocspUnreachable, ...(ctx.accessTokenAcr !== undefined ? { acr: ctx.accessTokenAcr } : {}) };
+}
 
 function masked(c: IdpClientConfig): Record<string, unknown> {
   return { ...c, ...(c.client_secret ? { client_secret: '***' } : {}) };
@@ -49,7 +60,7 @@ export function idpAdminRoutes(ctx: IdpContext, info: () => Record<string, unkno
           scopes: ctx.registry.scopeNames(),
           sessions: ctx.sessions.counts,
           consents: ctx.consents.size,
-          faults: { ocspUnreachable: ctx.trust.ocspUnreachable },
+          faults: faultsView(ctx),
           ...info(),
         }),
     },
@@ -104,15 +115,25 @@ export function idpAdminRoutes(ctx: IdpContext, info: () => Record<string, unkno
         return json(200, { removed });
       },
     },
-    { method: 'GET', path: `${base}/faults`, handler: () => json(200, { ocspUnreachable: ctx.trust.ocspUnreachable }) },
+    { method: 'GET', path: `${base}/faults`, handler: () => json(200, faultsView(ctx)) },
     {
       method: 'POST',
       path: `${base}/faults`,
       handler: (rc) => {
-        const body = rc.json<{ ocspUnreachable?: unknown }>();
-        if (!body || typeof body !== 'object' || typeof body.ocspUnreachable !== 'boolean') throw new HttpError(400, 'expected {"ocspUnreachable": true|false}');
-        ctx.trust.ocspUnreachable = body.ocspUnreachable;
-        return json(200, { ocspUnreachable: ctx.trust.ocspUnreachable });
+        const usage = 'expected {"ocspUnreachable"?: true|false, "acr"?: "<acr value>"|null} with at least one of them';
+        const body = rc.json<{ ocspUnreachable?: unknown; acr?: unknown }>();
+        if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, usage);
+        const keys = Object.keys(body);
+        if (!keys.length || keys.some((k) => k !== 'ocspUnreachable' && k !== 'acr')) throw new HttpError(400, usage);
+        if ('ocspUnreachable' in body && typeof body.ocspUnreachable !== 'boolean') throw new HttpError(400, usage);
+        if ('acr' in body && body.acr !== null && (typeof body.acr !== 'string' || !body.acr || body.acr.length > 200)) throw new HttpError(400, usage);
+        if (typeof body.ocspUnreachable === 'boolean') ctx.trust.ocspUnreachable = body.ocspUnreachable;
+        if ('acr' in body) {
+          if (body.acr === null) delete ctx.accessTokenAcr;
+          else ctx.accessTokenAcr = body.acr as string;
+          ctx.log(`admin: access tokens carry acr ${ctx.accessTokenAcr ?? `${ACR_HIGH} (default)`}`);
+        }
+        return json(200, faultsView(ctx));
       },
     },
   ];

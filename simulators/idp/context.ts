@@ -51,6 +51,8 @@ export interface IdpContext {
   challengeTimers: PendingTimers;
   /** consent token jti → consent_required time (consent wait time). */
   consentTimers: PendingTimers;
+  /** Harness fault injection (admin.ts /__admin/faults): acr of the access tokens instead of ACR_HIGH. */
+  accessTokenAcr?: string;
   log: (m: string) => void;
 }
 

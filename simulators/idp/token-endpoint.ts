@@ -145,7 +145,8 @@ export function tokenRequest(ctx: IdpContext, rc: RequestContext): HttpResponse 
   const atExp = now + ctx.limits.lifetimes.accessTokenS;
   const accessJti = randomId();
   const accessJws = ctx.jwt.sign(
-    { ...common, aud: scope.audience, exp: atExp, jti: accessJti, scope: c.scope, client_id: clientId, ...identityClaims },
+    // acr: ACR_HIGH unless the harness injects a lower level (admin.ts faults, A_18923 scenarios)
+    { ...common, acr: ctx.accessTokenAcr ?? ACR_HIGH, aud: scope.audience, exp: atExp, jti: accessJti, scope: c.scope, client_id: clientId, ...identityClaims },
     'at+JWT',
   );
   const atHash = crypto.createHash('sha256').update(accessJws, 'ascii').digest().subarray(0, 16).toString('base64url');

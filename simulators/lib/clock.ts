@@ -11,12 +11,19 @@
  *   POST /__admin/clock { advanceMs }  → moves forward (advanceMs ≥ 0)
  *   POST /__admin/clock { set }        → sets the clock to an ISO time (may go backward)
  *   POST /__admin/clock { reset:true } → system time again
+ *
+ * `onChange(cb)` registers a listener that runs synchronously after every advance/set/reset (e.g. the
+ * Fachdienst's retention job, so a scenario that moves the clock sees expired data gone at once).
  */
 import { HttpError, json, type Route } from './http';
 import { ADMIN_PATH } from './ports';
 
+/** Called after the clock moved (advance, set or reset) with the new simulated time. */
+export type ClockListener = (now: Date) => void;
+
 export class SimClock {
   private offsetMs = 0;
+  private readonly listeners = new Set<ClockListener>();
 
   constructor(private readonly system: () => number = Date.now) {}
 
@@ -41,18 +48,46 @@ export class SimClock {
   advance(ms: number): Date {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`the clock only moves forward: advance(${ms})`);
     this.offsetMs += ms;
-    return this.now();
+    return this.changed();
   }
 
   set(at: Date): Date {
     if (Number.isNaN(at.getTime())) throw new RangeError('clock.set: invalid date');
     this.offsetMs = at.getTime() - this.system();
-    return this.now();
+    return this.changed();
   }
 
   reset(): Date {
     this.offsetMs = 0;
-    return this.now();
+    return this.changed();
+  }
+
+  /**
+   * Registers a listener for clock changes (advance/set/reset; not the passing of real time). Returns
+   * the function that removes it. Listeners run synchronously in registration order; when one throws,
+   * the others still run and the first error is rethrown afterwards (the clock has moved regardless).
+   */
+  onChange(listener: ClockListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  private changed(): Date {
+    const now = this.now();
+    let failure: unknown;
+    let failed = false;
+    for (const l of [...this.listeners]) {
+      try {
+        l(now);
+      } catch (e) {
+        if (!failed) failure = e;
+        failed = true;
+      }
+    }
+    if (failed) throw failure;
+    return now;
   }
 
   /** A `() => Date` view, for modules that take a plain clock function. */

@@ -125,6 +125,21 @@ export interface KbvPrescriptionInput {
   statusCoPayment?: '0' | '1' | '2';
   /** Notdienstgebühr (default false). */
   emergencyServicesFee?: boolean;
+  /** Mehrfachverordnung (MVO): this prescription is part `numerator` of `denominator` (absent: no MVO). */
+  multiplePrescription?: KbvMultiplePrescription;
+}
+
+/**
+ * One part prescription of a Mehrfachverordnung (KBV_EX_ERP_Multiple_Prescription): Nummerierung
+ * numerator/denominator (1–4, 2–4), Zeitraum start (required) and end (YYYY-MM-DD), ID (urn:uuid:…,
+ * the same for all parts of one MVO; default: a new one).
+ */
+export interface KbvMultiplePrescription {
+  numerator: number;
+  denominator: number;
+  start: string;
+  end?: string;
+  id?: string;
 }
 
 export interface BuildOptions {
@@ -292,6 +307,12 @@ export function prescriptionInputIssues(input: KbvPrescriptionInput): Validation
   if (input.quantity !== undefined && (!Number.isInteger(input.quantity) || input.quantity < 1)) out.push(issue('quantity', `${input.quantity} is no positive whole number of packages`));
   if (input.authoredOn !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(input.authoredOn)) out.push(issue('authoredOn', `"${input.authoredOn}" is not YYYY-MM-DD`));
   if (input.prescriptionId !== undefined && !isValidPrescriptionId(input.prescriptionId)) out.push(issue('prescriptionId', `"${input.prescriptionId}" is no valid PrescriptionID`));
+  const mvo = input.multiplePrescription;
+  if (mvo) {
+    if (!Number.isInteger(mvo.numerator) || !Number.isInteger(mvo.denominator)) out.push(issue('multiplePrescription', 'numerator and denominator must be whole numbers'));
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(mvo.start ?? '')) out.push(issue('multiplePrescription.start', `"${String(mvo.start)}" is not YYYY-MM-DD`));
+    if (mvo.end !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(mvo.end)) out.push(issue('multiplePrescription.end', `"${mvo.end}" is not YYYY-MM-DD`));
+  }
   return out;
 }
 
@@ -383,6 +404,20 @@ function address(a: KbvAddress): FhirJson {
   };
 }
 
+/** KBV_EX_ERP_Multiple_Prescription: Kennzeichen false, or true with Nummerierung, Zeitraum and ID (order of the KBV examples). */
+function multiplePrescriptionExtension(mvo: KbvMultiplePrescription | undefined, uuid: () => string): FhirJson {
+  if (!mvo) return { url: EXT.multiple, extension: [{ url: 'Kennzeichen', valueBoolean: false }] };
+  return {
+    url: EXT.multiple,
+    extension: [
+      { url: 'Kennzeichen', valueBoolean: true },
+      { url: 'Nummerierung', valueRatio: { numerator: { value: mvo.numerator }, denominator: { value: mvo.denominator } } },
+      { url: 'Zeitraum', valuePeriod: { start: mvo.start, ...(mvo.end ? { end: mvo.end } : {}) } },
+      { url: 'ID', valueIdentifier: { system: 'urn:ietf:rfc:3986', value: mvo.id ?? `urn:uuid:${uuid()}` } },
+    ],
+  };
+}
+
 function medicationResource(id: string, m: KbvMedication): FhirJson {
   const common = [
     { url: EXT.medicationCategory, valueCoding: coding(CS.medicationCategory, '00') },
@@ -471,7 +506,7 @@ export function buildKbvBundle(input: KbvPrescriptionInput, opts: BuildOptions =
       ...(gkv ? [{ url: EXT.coPayment, valueCoding: coding(CS.coPayment, input.statusCoPayment ?? '0') }] : []),
       { url: EXT.emergencyFee, valueBoolean: input.emergencyServicesFee ?? false },
       { url: EXT.ser, valueBoolean: false },
-      { url: EXT.multiple, extension: [{ url: 'Kennzeichen', valueBoolean: false }] },
+      multiplePrescriptionExtension(input.multiplePrescription, uuid),
     ],
     status: 'active',
     intent: 'order',

@@ -38,6 +38,7 @@ import {
   withPrescriptionId,
   type KbvCoverage,
   type KbvMedication,
+  type KbvMultiplePrescription,
   type KbvOrganization,
   type KbvPatient,
   type KbvPrescriber,
@@ -80,6 +81,8 @@ export interface Prescription {
   substitutionAllowed?: boolean;
   /** Flow type (default 160 for GKV, 200 for PKV; 169/209 for a direct assignment). */
   flowType?: '160' | '169' | '200' | '209';
+  /** Mehrfachverordnung: this prescription is one part prescription of an MVO (docs/pvs.md). */
+  multiplePrescription?: KbvMultiplePrescription;
 }
 
 export interface PrescriptionResult {
@@ -136,6 +139,10 @@ export class Pvs {
   private readonly clock: () => Date;
   private hba?: HbaCard;
   private signer?: PrescriptionSigner;
+  /** The Fachdienst's last answer: operation, HTTP status, OperationOutcome texts (undefined after a transport error). */
+  lastAnswer?: FachdienstAnswer;
+  /** The Fachdienst's answers to this PVS, oldest first (the last 50). */
+  readonly answers: FachdienstAnswer[] = [];
 
   private constructor(
     opts: PvsOptions,
@@ -215,6 +222,7 @@ export class Pvs {
       ...(p.quantity !== undefined ? { quantity: p.quantity } : {}),
       ...(p.dosage !== undefined ? { dosage: p.dosage } : {}),
       ...(p.substitutionAllowed !== undefined ? { substitutionAllowed: p.substitutionAllowed } : {}),
+      ...(p.multiplePrescription ? { multiplePrescription: p.multiplePrescription } : {}),
     };
   }
 
@@ -326,6 +334,15 @@ export class Pvs {
    * An outer VAU error status counts like an inner one; transport errors become FachdienstError 0.
    */
   private async call(operation: FachdienstOperation, target: string, headers: Record<string, string>, body?: string, prescriptionId?: string): Promise<Answer> {
+    this.lastAnswer = undefined;
+    const answer = await this.callWithRetry(operation, target, headers, body, prescriptionId);
+    this.lastAnswer = { operation, status: answer.status, ...outcomeOf(answer), at: process.hrtime.bigint() };
+    this.answers.push(this.lastAnswer);
+    if (this.answers.length > 50) this.answers.shift();
+    return answer;
+  }
+
+  private async callWithRetry(operation: FachdienstOperation, target: string, headers: Record<string, string>, body?: string, prescriptionId?: string): Promise<Answer> {
     return withErpRetry(
       async (): Promise<Answer> => {
         try {
@@ -345,6 +362,15 @@ export class Pvs {
 }
 
 type FachdienstOperation = 'Task.$create' | 'Task.$activate' | 'Task.$abort';
+
+/** One answer of the Fachdienst to the PVS: operation, HTTP status, OperationOutcome texts and diagnostics, arrival (process.hrtime ns). */
+export interface FachdienstAnswer {
+  operation: string;
+  status: number;
+  texts: string[];
+  diagnostics: string[];
+  at: bigint;
+}
 
 interface Answer {
   status: number;
@@ -381,6 +407,23 @@ function parseTask(r: Answer, operation: string): FhirResource {
   }
   if (res.resourceType !== 'Task') throw new FachdienstError(operation, r.status, `expected a Task, got ${String(res.resourceType)}`);
   return res;
+}
+
+/** The OperationOutcome issue texts (details.text, else diagnostics) and diagnostics of an answer; empty for other bodies. */
+function outcomeOf(r: Answer): { texts: string[]; diagnostics: string[] } {
+  if (r.outer || !r.text) return { texts: [], diagnostics: [] };
+  try {
+    const oo = parseFhir(r.text, r.contentType);
+    if (oo.resourceType !== 'OperationOutcome') return { texts: [], diagnostics: [] };
+    const issues = (oo.issue as FhirJson[] | undefined) ?? [];
+    const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+    return {
+      texts: issues.map((i) => (i.details as FhirJson | undefined)?.text ?? i.diagnostics).filter(str),
+      diagnostics: issues.map((i) => i.diagnostics).filter(str),
+    };
+  } catch {
+    return { texts: [], diagnostics: [] };
+  }
 }
 
 /** The error of an answer: OperationOutcome text/diagnostics/code when there is one. */

@@ -35,6 +35,8 @@ interface FdScenarioState {
   fdClockMoved: boolean;
   /** Secrets the pharmacy received, in order. */
   secrets: string[];
+  /** The scenario made the IDP issue access tokens with another acr (reset in After). */
+  idpAcrInjected?: boolean;
 }
 
 function fdState(world: TiWorld): FdScenarioState {
@@ -126,6 +128,7 @@ const REFUSAL_MEANS: Record<string, string> = {
   A_18569: 'Nur zum Einstellen berechtigte Leistungserbringer erhalten eine E-Rezept-ID',
   A_18496: 'Der Fachdienst bricht bei ungültigen Aufrufparametern mit qualifizierter Fehlermeldung ab',
   A_18498: 'Die Fehlermeldung nennt die Ursache interoperabel (OperationOutcome mit Text)',
+  A_18923: 'Der Fachdienst lehnt einen AuthN-Token unterhalb des Authentisierungsniveaus "hoch" ab',
 };
 
 // ------------------------------------------------------------------------------------------- Given
@@ -150,6 +153,16 @@ async function loginOrFail(world: TiWorld): Promise<void> {
   const attempt = await login(world);
   if (!attempt.tokens) throw new EnvironmentError(`the IDP login of the client system failed: ${(attempt.error as Error | undefined)?.message}`);
 }
+
+Given('der IDP stellt AuthN-Token mit dem Vertrauensniveau {string} aus', async function (this: TiWorld, acr: string) {
+  fdState(this).idpAcrInjected = true;
+  await this.admin('idp', '/faults', { acr }); // harness-only (@simulator-only): otherwise valid, signed and encrypted tokens
+});
+
+Given('der AuthN-Token trägt das Vertrauensniveau {string}', function (this: TiWorld, acr: string) {
+  const claims = JSON.parse(decodeJws(lastTokens(this).accessToken).payload.toString('utf8')) as Record<string, unknown>;
+  if (claims.acr !== acr) throw new EnvironmentError(`precondition: the IDP's access token carries acr ${JSON.stringify(claims.acr)}, not ${acr}`);
+});
 
 Given('das Primärsystem hat mit dem AuthN-Token eine E-Rezept-ID des Workflows {string} erhalten', async function (this: TiWorld, flow: string) {
   const r = await call(this, '$create', 'valid', 'POST', '/Task/$create', createParameters([flow]));
@@ -212,6 +225,16 @@ Then('legt der Fachdienst den Task mit 201 und einer gültigen E-Rezept-ID an', 
   await verify('A_18794', 'Nach erfolgreicher Authentifizierung gewährt der Fachdienst Zugang zu $create', check);
 });
 
+Then('nimmt der Fachdienst den AuthN-Token mit dem Vertrauensniveau {string} an', async function (this: TiWorld, acr: string) {
+  const r = answerOf(this, '$create');
+  const claims = JSON.parse(decodeJws(lastTokens(this).accessToken).payload.toString('utf8')) as Record<string, unknown>;
+  await verify('A_18923', `Ein AuthN-Token mit dem Authentisierungsniveau "${acr}" (Smartcard) wird angenommen: $create antwortet 201`, () => {
+    assert.equal(claims.acr, acr);
+    assert.equal(r.status, 201, `$create answered ${r.status}: ${r.text().slice(0, 200)}`);
+    assert.equal(jsonOf(r).resourceType, 'Task');
+  });
+});
+
 Then('liefert der Fachdienst das CapabilityStatement mit 200', async function (this: TiWorld) {
   const r = answerOf(this, 'metadata');
   await verify('A_18794', 'Nach erfolgreicher Authentifizierung liefert GET /metadata 200 mit dem CapabilityStatement', () => {
@@ -237,7 +260,7 @@ Then('weist der Fachdienst den Aufruf mit {int} und der OperationOutcome {string
 
 Then('fordert der Fachdienst im Kopf WWW-Authenticate zur Anmeldung mit gültigem Token auf', async function (this: TiWorld) {
   const r = lastAnswer(this);
-  for (const afo of scenarioAfos(this, ['A_18794', 'A_18839'])) {
+  for (const afo of scenarioAfos(this, ['A_18794', 'A_18839', 'A_18923'])) {
     await verify(afo, `Die 401-Antwort trägt den WWW-Authenticate-Kopf der Produktion: ${WWW_AUTHENTICATE_INVALID_TOKEN}`, () => {
       assert.equal(r.status, 401);
       assert.equal(r.headers['www-authenticate'], WWW_AUTHENTICATE_INVALID_TOKEN);
@@ -278,7 +301,8 @@ Then('erhält die Apotheke beim erneuten Annehmen ein neues, anderes Secret', as
   });
 });
 
-After({ name: 'fachdienst: reset the Fachdienst clock' }, async function (this: TiWorld) {
+After({ name: 'fachdienst: reset the Fachdienst clock and the IDP acr fault' }, async function (this: TiWorld) {
   const s = this.state.get('fachdienst') as FdScenarioState | undefined;
   if (s?.fdClockMoved) await this.admin('fachdienst', '/clock', { reset: true });
+  if (s?.idpAcrInjected) await this.admin('idp', '/faults', { acr: null });
 });

@@ -91,3 +91,21 @@ Funktionalität: E-Rezept-Fachdienst – Zugang nur mit AuthN-Token, Rollen und 
     Dann erhält die Apotheke beim Annehmen ein Secret aus 32 Zufallsbytes in 64 Hexadezimalzeichen
     Wenn die Apotheke "Apotheke am Markt" das E-Rezept zurückgibt und erneut annimmt
     Dann erhält die Apotheke beim erneuten Annehmen ein neues, anderes Secret
+
+  @TCID:ERP_FD_ACR_001 @TESTFALL:negativ @Hauptdarsteller:Arztpraxis @simulator-only
+  @AFO-ID:A_18923 @AFO-ID:A_18839
+  Szenario: Einen AuthN-Token mit dem Vertrauensniveau "substantiell" weist der Fachdienst ab
+    Angenommen der IDP stellt AuthN-Token mit dem Vertrauensniveau "gematik-ehealth-loa-substantial" aus
+    Und die Praxis "Praxis Dr. Hanna Ebert" ist mit ihrer SMC-B beim IDP angemeldet
+    Und der AuthN-Token trägt das Vertrauensniveau "gematik-ehealth-loa-substantial"
+    Wenn das Primärsystem mit dem AuthN-Token eine E-Rezept-ID des Workflows "160" anfordert
+    Dann weist der Fachdienst den Aufruf mit 401 und der OperationOutcome "JWT has invalid format" ab
+    Und fordert der Fachdienst im Kopf WWW-Authenticate zur Anmeldung mit gültigem Token auf
+
+  @TCID:ERP_FD_ACR_002 @TESTFALL:positiv @Hauptdarsteller:Arztpraxis
+  @AFO-ID:A_18923
+  Szenario: Einen AuthN-Token mit dem Vertrauensniveau "hoch" nimmt der Fachdienst an
+    Angenommen die Praxis "Praxis Dr. Hanna Ebert" ist mit ihrer SMC-B beim IDP angemeldet
+    Und der AuthN-Token trägt das Vertrauensniveau "gematik-ehealth-loa-high"
+    Wenn das Primärsystem mit dem AuthN-Token eine E-Rezept-ID des Workflows "160" anfordert
+    Dann nimmt der Fachdienst den AuthN-Token mit dem Vertrauensniveau "gematik-ehealth-loa-high" an

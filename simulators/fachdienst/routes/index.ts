@@ -5,5 +5,9 @@
 import type { FhirRouteModule } from '../fhir-router';
 import { metadataRoutes } from './metadata';
 import { taskRoutes } from './task';
+import { taskListRoutes } from './task-list';
+import { medicationDispenseRoutes } from './medication-dispense';
+import { auditEventRoutes } from './audit-event';
+import { communicationRoutes } from './communication';
 
-export const DEFAULT_ROUTE_MODULES: readonly FhirRouteModule[] = [metadataRoutes, taskRoutes];
+export const DEFAULT_ROUTE_MODULES: readonly FhirRouteModule[] = [metadataRoutes, taskRoutes, taskListRoutes, medicationDispenseRoutes, auditEventRoutes, communicationRoutes];

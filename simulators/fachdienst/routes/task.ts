@@ -28,8 +28,9 @@
  * | 400    | activate checks: workflow/activate-checks.ts                     | |
  */
 import * as crypto from 'node:crypto';
+import { parseSignedData } from '../../lib/cms';
 import { buildPrescriptionId, isValidPrescriptionId } from '../../lib/erezept-token';
-import { parseFhir, serializeFhirJson, type FhirJson, type FhirResource } from '../../lib/fhir';
+import { authoredOnOf, parseFhir, parseFhirXml, serializeFhirJson, type FhirJson, type FhirResource } from '../../lib/fhir';
 import type { FhirRequest, FhirResponse, FhirRouteContext, FhirRouteModule } from '../fhir-router';
 import { FhirError } from '../outcome';
 import { OPERATION_ROLES } from '../roles';
@@ -43,12 +44,13 @@ import {
   verifyPrescriptionSignature,
 } from '../workflow/activate-checks';
 import { auditWorkflow } from '../workflow/audit';
+import { checkMultiplePrescription, checkMvoRedeemable, multiplePrescriptionOf, mvoExpiryAndAcceptDates } from '../workflow/mvo';
 import { loadOrIssueFdSigner } from '../workflow/fd-signer';
 import { mayAccept } from '../workflow/le-types';
 import { buildReceiptBundle, signReceipt } from '../workflow/receipt';
 import { isAllowedTransition, targetStatus, type WorkflowActor } from '../workflow/state-machine';
 import { abortTaskByInsured, getTaskForInsured } from './task-insured';
-import { documentId, ERP, FLOW_TYPES, renderAcceptBundle, renderTask, serialize, SUPPORTED_FLOW_TYPES } from '../workflow/task-resource';
+import { documentId, ERP, FLOW_TYPES, renderAcceptBundle, renderBinary, renderTask, serialize, SUPPORTED_FLOW_TYPES } from '../workflow/task-resource';
 
 // ------------------------------------------------------------------ helpers
 
@@ -148,6 +150,13 @@ function requireDeps(ctx: FhirRouteContext) {
   return { pki: ctx.pki, dataDir: ctx.dataDir };
 }
 
+/** The KBV bundle inside a stored signed prescription (CMS, verified at $activate). */
+function signedBundle(cms: Buffer): FhirResource {
+  const content = parseSignedData(cms).content;
+  if (!content) throw new Error('stored prescription without content');
+  return parseFhirXml(content.toString('utf8'));
+}
+
 function formatGermanDate(ymd: string): string {
   const [y, m, d] = ymd.split('-');
   return `${d}.${m}.${y}`;
@@ -186,8 +195,10 @@ async function activateTask(req: FhirRequest, ctx: FhirRouteContext): Promise<Fh
   const now = ctx.clock.now();
   const signed = await verifyPrescriptionSignature(binary.data, { pki: deps.pki, now });
   const bundle = parseAndValidateBundle(signed.content);
+  const mvo = multiplePrescriptionOf(bundle);
+  checkMultiplePrescription(mvo, bundle, authoredOnOf(bundle)); // production: right after the bundle validation
   const facts = checkBundleAgainstTask(bundle, signed, task);
-  const dates = expiryAndAcceptDates(facts.signingDay, task.flowType);
+  const dates = mvo?.isMvo ? mvoExpiryAndAcceptDates(mvo, facts.signingDay) : expiryAndAcceptDates(facts.signingDay, task.flowType);
   const fdSigner = loadOrIssueFdSigner(deps.pki, deps.dataDir, ctx.log);
   const confirmation = fdSigner.sign(signed.content, now);
 
@@ -215,6 +226,7 @@ async function acceptTask(req: FhirRequest, ctx: FhirRouteContext): Promise<Fhir
   if (task.expiryDate && task.expiryDate < berlinDay(ctx.clock.now())) throw new FhirError(403, `Verordnung bis ${formatGermanDate(task.expiryDate)} einlösbar.`);
   const prescription = ctx.store.getBinary(documentId(task, 1));
   if (!prescription) throw new Error(`task ${task.id} in status ready without prescription`);
+  checkMvoRedeemable(multiplePrescriptionOf(signedBundle(prescription.data)), berlinDay(ctx.clock.now())); // A_22635 (production: after the status checks)
   const updated = ctx.store.transaction(() => {
     const t = ctx.store.updateTask(task.id, { status: targetStatus('accept', 'pharmacy'), secret: crypto.randomBytes(32).toString('hex'), owner: req.auth.idNumber ?? null });
     auditWorkflow(ctx.store, { event: 'POST_Task_accept', kvnr: task.kvnr, taskId: task.id, auth: req.auth });
@@ -238,9 +250,9 @@ async function rejectTask(req: FhirRequest, ctx: FhirRouteContext): Promise<Fhir
 
 async function dispenseTask(req: FhirRequest, ctx: FhirRouteContext): Promise<FhirResponse> {
   const task = loadTask(req, ctx);
-  rejectIfCancelled(task);
-  if (!isAllowedTransition('dispense', task.status, 'pharmacy')) throw new FhirError(403, `Task has to be in progress, but is: ${task.status}`);
+  // production DispenseTaskHandler: the secret first (a cancelled or not accepted task has none), then the status
   checkSecret(req, task, 'No or invalid secret provided for Task');
+  if (!isAllowedTransition('dispense', task.status, 'pharmacy')) throw new FhirError(403, 'Task not in-progress.');
   const resources = dispenseResources(parseBody(req), task);
   ctx.store.transaction(() => {
     storeDispenses(ctx, task, resources);
@@ -285,17 +297,30 @@ async function getTask(req: FhirRequest, ctx: FhirRouteContext): Promise<FhirRes
   if (req.auth.caller === 'insured') return getTaskForInsured(req, ctx);
   const task = loadTask(req, ctx);
   rejectIfCancelled(task);
-  checkSecret(req, task, 'No or invalid secret provided for user pharmacy');
   const self = `${ctx.baseUrl}/Task/${task.id}`;
   const entry: FhirJson[] = [];
-  if (task.status === 'completed') {
-    const receipt = ctx.store.getBinary(documentId(task, 3));
-    entry.push({ fullUrl: self, resource: renderTask(task, { withSecret: true, withReceipt: true }) });
-    if (receipt) entry.push({ fullUrl: `urn:uuid:${documentId(task, 3)}`, resource: JSON.parse(receipt.data.toString('utf8')) as FhirJson });
-  } else if (task.status === 'in-progress') {
-    entry.push({ fullUrl: self, resource: renderTask(task, { withSecret: true }) });
+  if (req.query.get('secret') !== null) {
+    checkSecret(req, task, 'No or invalid secret provided for user pharmacy');
+    if (task.status === 'completed') {
+      const receipt = ctx.store.getBinary(documentId(task, 3));
+      entry.push({ fullUrl: self, resource: renderTask(task, { withSecret: true, withReceipt: true, withAccessCode: false }) });
+      if (receipt) entry.push({ fullUrl: `urn:uuid:${documentId(task, 3)}`, resource: JSON.parse(receipt.data.toString('utf8')) as FhirJson });
+    } else if (task.status === 'in-progress') {
+      entry.push({ fullUrl: self, resource: renderTask(task, { withSecret: true, withAccessCode: false }) });
+    } else {
+      throw new FhirError(412, 'Task not in-progress.');
+    }
   } else {
-    throw new FhirError(412, 'Task not in-progress.');
+    // secret recovery after data loss (production GetTaskHandler, gemSpec_FD_eRp A_24177/A_24178/A_24176/A_24179):
+    // GET /Task/<id>?ac=<AccessCode> by the pharmacy that accepted the task: Task with Secret and the prescription again
+    if (req.query.get('ac') === null && req.headers['x-accesscode'] === undefined) throw new FhirError(403, 'Neither AccessCode(ac) nor secret provided as URI-Parameter.');
+    checkAccessCode(req, task);
+    if (task.status !== 'in-progress') throw new FhirError(412, 'Task not in-progress.');
+    if (!task.owner || task.owner !== req.auth.idNumber) throw new FhirError(412, "Task.owner doesn't match idNumberClaim in ACCESS_TOKEN");
+    const prescription = ctx.store.getBinary(documentId(task, 1));
+    if (!prescription) throw new Error(`task ${task.id} in progress without prescription`);
+    entry.push({ fullUrl: self, resource: renderTask(task, { withSecret: true, withAccessCode: false, onlyPrescriptionInput: true }) });
+    entry.push({ fullUrl: `urn:uuid:${documentId(task, 1)}`, resource: renderBinary(documentId(task, 1), 'application/pkcs7-mime', prescription.data) });
   }
   auditWorkflow(ctx.store, { event: 'GET_Task_id_pharmacy', kvnr: task.kvnr, taskId: task.id, auth: req.auth });
   return respond(200, { resourceType: 'Bundle', id: crypto.randomUUID(), type: 'collection', link: [{ relation: 'self', url: self }], entry }, req);
