@@ -493,17 +493,18 @@ export class Avs {
   }
 
   /**
-   * $dispense of a prescription the pharmacy has not accepted (no Secret): what a faulty AVS would send.
-   * The dispensing data is built from the prescription bundle given (e.g. read from the patient's printout);
-   * the Fachdienst must refuse (403 "No or invalid secret provided for Task").
+   * $dispense or $close with a dispensing data set built from the given prescription bundle and the given
+   * Secret (or none) — independent of what the AVS holds: what a faulty AVS or a pharmacist re-entering
+   * a forgotten E-Rezept would send, for checking the Fachdienst's refusals (e.g. 403 "No or invalid
+   * secret provided for Task" without Secret, 410 after deletion).
    */
-  async dispenseWithoutSecret(taskId: string, prescription: FhirResource): Promise<DispensedItem[]> {
-    const rec = this.record(taskId);
-    const items = buildDispensation({ prescription, telematikId: this.pharmacy.telematikId as string, prescriptionId: rec.taskId, now: this.now }, {});
-    const body = serializeFhirXml(dispensationParameters(items, 'dispense'), { declaration: true });
-    const r = await this.call('$dispense', 'POST', `/Task/${rec.taskId}/$dispense`, { idempotent: false, body });
-    this.expect(r, '$dispense', [200]);
-    return items;
+  async sendDispensation(operation: '$dispense' | '$close', taskId: string, prescription: FhirResource, secret?: string): Promise<void> {
+    assertPrescriptionId(taskId);
+    const items = buildDispensation({ prescription, telematikId: this.pharmacy.telematikId as string, prescriptionId: taskId, now: this.now }, {});
+    const body = serializeFhirXml(dispensationParameters(items, operation === '$close' ? 'close' : 'dispense'), { declaration: true });
+    const query = secret !== undefined ? `?secret=${encodeURIComponent(secret)}` : '';
+    const r = await this.call(operation, 'POST', `/Task/${taskId}/${operation}${query}`, { idempotent: false, body });
+    this.expect(r, operation, [200]);
   }
 
   // ------------------------------------------------------------------ UC 4.5: sign the dispensing data set

@@ -74,7 +74,7 @@ export function runRetention(store: FachdienstStore, now: Date): RetentionCounts
     const counts: RetentionCounts = { tasks: 0, binaries: 0, communications: 0, auditEvents: 0 };
     for (const t of store.taskRetentionFacts()) {
       const at = taskDeletionTime(t);
-      if (at === undefined || nowMs <= at) continue;
+      if (at === undefined || nowMs < at) continue;
       const r = store.purgeTask(t.id);
       counts.tasks += r.tasks;
       counts.binaries += r.binaries;

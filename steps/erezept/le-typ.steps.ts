@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { loadPersona } from '../../cards';
+import { loadPersona, type SmcbPersona } from '../../cards';
 import { FachdienstRefusal } from '../../simulators/avs/avs';
 import type { KbvMedication } from '../../simulators/lib/kbv-bundle';
 import { EnvironmentError, TestDefectError } from '../support/errors';
@@ -35,6 +35,15 @@ interface LeTypeState {
   institution?: string;
   accepted?: boolean;
   error?: unknown;
+}
+
+/** The SMC-B persona of the institution that tried to retrieve the prescription. */
+function institutionOf(world: TiWorld): SmcbPersona {
+  const name = leState(world).institution;
+  if (!name) throw new TestDefectError('no institution tried to retrieve the prescription in this scenario');
+  const p = loadPersona(name);
+  if (p.type !== 'SMC-B') throw new TestDefectError(`${name} is no SMC-B persona`);
+  return p;
 }
 
 function leState(world: TiWorld): LeTypeState {
@@ -95,7 +104,7 @@ When('{string} mit ihrer SMC-B versucht, das E-Rezept beim Fachdienst abzurufen'
 Then('übergibt der Fachdienst der Einrichtung das E-Rezept mit Secret', async function (this: TiWorld) {
   const s = leState(this);
   const p = lastPrescription(this);
-  const persona = loadPersona(s.institution as string);
+  const persona = institutionOf(this);
   const task = avsOf(this, persona.name).get(p.taskId);
   const stored = await storedTask(this, p.taskId);
   await verify('A_20055', `${persona.name} (professionOID ${persona.professionOid}) ist für den Workflow ${p.taskId.slice(0, 3)} abgabeberechtigt: $accept gelingt`, () => {
@@ -110,7 +119,7 @@ Then('übergibt der Fachdienst der Einrichtung das E-Rezept mit Secret', async f
 Then('weist der Fachdienst den Abruf mit {int} und dem Text {string} ab, das E-Rezept bleibt einlösbar', async function (this: TiWorld, status: number, text: string) {
   const s = leState(this);
   const p = lastPrescription(this);
-  const persona = loadPersona(s.institution as string);
+  const persona = institutionOf(this);
   const stored = await storedTask(this, p.taskId);
   await verify('A_20055', `${persona.name} (professionOID ${persona.professionOid}) ist für den Workflow ${p.taskId.slice(0, 3)} nicht abgabeberechtigt: ${status} "${text}", der Task bleibt "ready" ohne Secret`, () => {
     assert.notEqual(s.accepted, true, `${persona.name} received the prescription`);

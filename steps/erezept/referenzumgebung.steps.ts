@@ -169,7 +169,7 @@ function flowOf(patient: string, direct: boolean): '160' | '169' | '200' | '209'
 Given(
   /^die Ärztin "([^"]+)" der "([^"]+)" verschreibt "([^"]+)" ein apothekenpflichtiges Medikament(?: und weist es der "([^"]+)" direkt zu)?$/,
   async function (this: TiWorld, doctor: string, practice: string, patient: string, pharmacy: string | undefined) {
-    const direct = pharmacy !== undefined;
+    const direct = typeof pharmacy === 'string' && pharmacy.length > 0;
     const pvs = await practicePvs(this, doctor, practice);
     const [rx] = await prescribe(this, pvs, [{ patient, medication: MEDICATION, dosage: '1-0-1-0', flowType: flowOf(patient, direct) }]);
     if (pharmacy) (await pharmacyAvs(this, pharmacy)).remember(rx.token); // direct assignment: the practice hands the token to the pharmacy
@@ -179,7 +179,7 @@ Given(
 Given(
   /^die Ärztin "([^"]+)" der "([^"]+)" verschreibt "([^"]+)" folgende Mehrfachverordnung(?: und weist sie der "([^"]+)" direkt zu)?:$/,
   async function (this: TiWorld, doctor: string, practice: string, patient: string, pharmacy: string | undefined, table: DataTable) {
-    const direct = pharmacy !== undefined;
+    const direct = typeof pharmacy === 'string' && pharmacy.length > 0;
     const pvs = await practicePvs(this, doctor, practice);
     const flowType = flowOf(patient, direct);
     const results = await prescribe(
@@ -246,20 +246,23 @@ When('die Apotheke {string} löscht das E-Rezept', async function (this: TiWorld
 });
 
 When('die Apotheke {string} versucht, das E-Rezept mit ihrem früheren Secret zu dispensieren', async function (this: TiWorld, pharmacy: string) {
-  const avs = avsOf(this, pharmacy);
   const rx = lastRx(this);
   const old = ru(this).oldSecret;
   if (!old) throw new TestDefectError('the pharmacy held no Secret before');
-  if (!avs.get(rx.taskId)) avs.remember(rx.token); // the AVS forgot a deleted E-Rezept; the pharmacist enters it again
-  avs.overrideSecret(rx.taskId, old);
-  await attempt(() => avs.close(rx.taskId));
+  // the AVS forgot the Secret (returned) or the whole E-Rezept (deleted): the data set is sent with the old Secret
+  await attempt(() => avsOf(this, pharmacy).sendDispensation('$close', rx.taskId, parseFhirXml(rx.bundle.toString('utf8')), old));
 });
 
 When(/^die Apotheke "([^"]+)" versucht, das E-Rezept mit dem falschen Secret "([^"]+)" zu (dispensieren|löschen)$/, async function (this: TiWorld, pharmacy: string, secret: string, what: string) {
   const avs = avsOf(this, pharmacy);
   const rx = lastRx(this);
+  const right = avs.get(rx.taskId)?.secret;
   avs.overrideSecret(rx.taskId, secret);
-  await attempt(() => (what === 'löschen' ? avs.abort(rx.taskId) : avs.close(rx.taskId)));
+  try {
+    await attempt(() => (what === 'löschen' ? avs.abort(rx.taskId) : avs.close(rx.taskId)));
+  } finally {
+    if (right) avs.overrideSecret(rx.taskId, right); // the AVS keeps the Secret it received with $accept
+  }
 });
 
 When('die Apotheke {string} versucht, das nicht akzeptierte E-Rezept zu löschen', async function (this: TiWorld, pharmacy: string) {
@@ -271,7 +274,7 @@ When('die Apotheke {string} versucht, das nicht akzeptierte E-Rezept zu löschen
 
 When('die Apotheke {string} versucht, für das nicht akzeptierte E-Rezept Dispensierinformationen bereitzustellen', async function (this: TiWorld, pharmacy: string) {
   const rx = lastRx(this);
-  await attempt(() => avsOf(this, pharmacy).dispenseWithoutSecret(rx.taskId, parseFhirXml(rx.bundle.toString('utf8'))));
+  await attempt(() => avsOf(this, pharmacy).sendDispensation('$dispense', rx.taskId, parseFhirXml(rx.bundle.toString('utf8'))));
 });
 
 When('die Apotheke {string} ruft die Quittung erneut ab', async function (this: TiWorld, pharmacy: string) {

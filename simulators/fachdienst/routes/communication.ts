@@ -151,7 +151,7 @@ async function postCommunication(req: FhirRequest, ctx: FhirRouteContext): Promi
   }
 
   // A_20229-01: at most 10 Representative messages per task between the two KVNRs
-  if (type === 'Representative' && ctx.store.countRepresentativeCommunications(task.id, sender, recipient.value) > MAX_REPRESENTATIVE_MESSAGES) {
+  if (type === 'Representative' && ctx.store.countRepresentativeCommunications(task.id, sender, recipient.value) >= MAX_REPRESENTATIVE_MESSAGES) {
     throw new FhirError(429, T.tooMany(MAX_REPRESENTATIVE_MESSAGES));
   }
 

@@ -42,7 +42,7 @@ test('reopen an older schema: the missing migration is applied and the data surv
   v1.close();
   const v2 = open();
   try {
-    assert.equal(v2.schemaVersion(), 2);
+    assert.equal(v2.schemaVersion(), MIGRATIONS[MIGRATIONS.length - 1].version);
     assert.equal(v2.getTask('160.000.000.000.001.05')?.status, 'draft');
     assert.equal(v2.addAuditEvent({ kvnr: 'X123456789', action: 'R', description: 'read', outcome: '0' }).action, 'R');
   } finally {
