@@ -352,3 +352,11 @@ Then(
     }
   },
 );
+
+Then('hat der Fachdienst die Rückgabe ohne Inhalt bestätigt', async function (this: TiWorld) {
+  const last = allAnswers(this).at(-1);
+  await verify('A_18561', 'Der Fachdienst nimmt die Rückgabe ($reject mit Secret) an und antwortet 204 ohne Inhalt', () => {
+    assert.ok(last, 'no Fachdienst answer in this scenario');
+    assert.deepEqual({ operation: last.operation, status: last.status }, { operation: '$reject', status: 204 });
+  });
+});

@@ -62,6 +62,8 @@ interface RobustnessState {
   firstError?: unknown;
   /** The client system's result of the repeated call. */
   repeat?: { response?: VauResponse; error?: unknown };
+  /** Secret recovery after the lost answer (GET /Task/<id>?ac=, A_24179) and a $reject with that Secret. */
+  recovery?: { secret?: string; error?: unknown; rejected?: boolean; rejectError?: unknown };
   /** Clients already observed. */
   observed: Set<object>;
 }
@@ -187,6 +189,25 @@ When('die Apotheke {string} die Annahme erneut versucht', async function (this: 
     r.repeat = {};
   } catch (e) {
     r.repeat = { error: e };
+  }
+});
+
+When('die Apotheke {string} ihr Secret mit dem AccessCode beim Fachdienst erneut abruft und das E-Rezept damit zurückgibt', async function (this: TiWorld, pharmacy: string) {
+  const r = rState(this);
+  const avs = avsOf(this, pharmacy);
+  const id = lastPrescription(this).taskId;
+  r.recovery = {};
+  try {
+    r.recovery.secret = (await avs.recover(id)).secret;
+  } catch (e) {
+    r.recovery.error = e;
+    return;
+  }
+  try {
+    await avs.reject(id);
+    r.recovery.rejected = true;
+  } catch (e) {
+    r.recovery.rejectError = e;
   }
 });
 
@@ -317,6 +338,20 @@ Then('nennt der Fachdienst bei der Wiederholung zusätzlich den Text {string}', 
   await verifyAll(this, ['A_18826'], `Die Antwort auf die Wiederholung sagt der Apotheke, dass sie selbst das E-Rezept bereits hält: "${text}"`, () => {
     assert.ok(got, 'the repeat was not refused');
     assert.ok(got.texts.includes(text), `texts: ${got.texts.join(' | ')}`);
+  });
+});
+
+Then('erhält die Apotheke das Secret der unbeantworteten Annahme und kann mit ihm weiterarbeiten', async function (this: TiWorld) {
+  const rec = rState(this).recovery;
+  const id = lastPrescription(this).taskId;
+  const after = await storedTask(this, id);
+  await verifyAll(this, ['A_18826'], `Nach der verlorenen Antwort setzt die Apotheke den Vorgang fort: sie erhält das gespeicherte Secret (GET /Task/${id}?ac=) und gibt das E-Rezept damit zurück (204, wieder "ready")`, () => {
+    assert.ok(rec, 'no recovery attempt');
+    assert.equal(rec.error, undefined, `the Secret could not be recovered: ${(rec.error as Error | undefined)?.message}`);
+    assert.match(rec.secret ?? '', /^[0-9a-f]{64}$/);
+    assert.equal(rec.rejected, true, `$reject with the recovered Secret failed: ${(rec.rejectError as Error | undefined)?.message}`);
+    assert.equal(after.status, 'ready');
+    assert.equal(after.stored.secret, false);
   });
 });
 

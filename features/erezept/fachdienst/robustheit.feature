@@ -7,7 +7,9 @@ Funktionalität: E-Rezept-Fachdienst – Robustheit bei Systemfehlern
   einfaches "erneut versuchen" wiederholen. Geht nur die Antwort verloren, nennt die Wiederholung den
   erreichten Status, statt den Vorgang doppelt auszuführen.
   Die Systemfehler werden über die Fehlerinjektion des simulierten Fachdienstes ausgelöst
-  (/__admin/faults), jeweils nur für den nächsten Aufruf der Operation.
+  (/__admin/faults), jeweils nur für den nächsten Aufruf der Operation. Wie in der Referenzumgebung
+  (ru-dumps Apotheke/zweimaliges_akzeptieren_…_nach_datenverlust_möglich) holt sich eine Apotheke, deren
+  Annahme unbeantwortet blieb, das Secret mit dem AccessCode (GET /Task/<id>?ac=) erneut.
 
   @TCID:ERP_FD_ROB_001 @TESTFALL:negativ @Hauptdarsteller:Arztpraxis @PRODUKT:PVS
   @AFO-ID:A_18936 @AFO-ID:A_18824 @AFO-ID:A_18825 @AFO-ID:A_18826
@@ -55,3 +57,5 @@ Funktionalität: E-Rezept-Fachdienst – Robustheit bei Systemfehlern
     Wenn die Apotheke "Apotheke am Markt" die Annahme erneut versucht
     Dann weist der Fachdienst die Wiederholung mit 409 und dem Text "Task has invalid status in-progress" ab
     Und nennt der Fachdienst bei der Wiederholung zusätzlich den Text "Task is processed by requesting institution"
+    Wenn die Apotheke "Apotheke am Markt" ihr Secret mit dem AccessCode beim Fachdienst erneut abruft und das E-Rezept damit zurückgibt
+    Dann erhält die Apotheke das Secret der unbeantworteten Annahme und kann mit ihm weiterarbeiten

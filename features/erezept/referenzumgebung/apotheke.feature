@@ -177,3 +177,66 @@ Funktionalität: Referenzumgebung – Szenarien der Apotheke
     Und "Jonas Keller" weist das E-Rezept per DataMatrix-Code der "Apotheke am Markt" zu
     Wenn die Apotheke "Apotheke am Markt" akzeptiert das E-Rezept beim Fachdienst
     Dann antwortet der Fachdienst wie in der Referenzumgebung aufgezeichnet (Schritt 008; A_18559)
+
+  @Workflow:200 @UC:UC_2.3 @UC:UC_4.1 @UC:UC_4.4 @AFO-ID:A_18556 @AFO-ID:A_18559 @AFO-ID:A_18562
+  Szenariogrundriss: <Szenario>
+    Nur der Task-Teil der PKV-Abrechnungsszenarien: Einwilligung (Consent), Abrechnungsinformation (ChargeItem)
+    und die Nachrichten dazu definiert gemSysL_eRp 1.1.0 nicht; diese Schritte fehlen. Nachgespielt werden
+    Einstellen, Akzeptieren und Dispensieren mit Quittung (Workflow 200) mit ihren aufgezeichneten Antworten.
+    Angenommen die Ärztin "Dr. Hanna Ebert" der "Praxis Dr. Hanna Ebert" verschreibt "Claudia Neumann" ein apothekenpflichtiges Medikament
+    Dann antwortet der Fachdienst wie in der Referenzumgebung aufgezeichnet (Schritte 002, 006; A_18556)
+    Und "Claudia Neumann" weist das E-Rezept per DataMatrix-Code der "Apotheke am Markt" zu
+    Wenn die Apotheke "Apotheke am Markt" akzeptiert das E-Rezept beim Fachdienst
+    Und die Apotheke "Apotheke am Markt" dispensiert das E-Rezept und schließt den Workflow ab
+    Dann antwortet der Fachdienst wie in der Referenzumgebung aufgezeichnet (Schritte 008, 010; A_18559, A_18562)
+
+    @RU-Dump:Apotheke/abrufen_der_abrechnungsinformationen_durch_eine_apotheke_mit_accesscode @TCID:ERP_RU_031 @TESTFALL:positiv
+    Beispiele:
+      | Szenario |
+      | Abrufen der Abrechnungsinformationen durch eine Apotheke mit AccessCode |
+
+    @RU-Dump:Apotheke/abrufen_der_abrechnungsinformationen_durch_einen_apotheker_mit_falschem_accesscode @TCID:ERP_RU_032 @TESTFALL:positiv
+    Beispiele:
+      | Szenario |
+      | Abrufen der Abrechnungsinformationen durch einen Apotheker mit falschem AccessCode |
+
+    @RU-Dump:Apotheke/bereitstellen_der_pkv_abrechnungsinformationen_durch_die_apotheke @TCID:ERP_RU_033 @TESTFALL:positiv
+    Beispiele:
+      | Szenario |
+      | Bereitstellen der PKV-Abrechnungsinformationen durch die Apotheke |
+
+    @RU-Dump:Apotheke/bereitstellen_der_pkv_abrechnungsinformationen_nicht_möglich__weil_e_rezept_gelöscht_wurde @TCID:ERP_RU_034 @TESTFALL:positiv
+    Beispiele:
+      | Szenario |
+      | Bereitstellen der PKV-Abrechnungsinformationen nicht möglich, weil E-Rezept gelöscht wurde |
+
+    @RU-Dump:Apotheke/keine_pkv_abrechnungsinformationen_bereitstellen__wenn_keine_einwilligung_erteilt @TCID:ERP_RU_035 @TESTFALL:positiv
+    Beispiele:
+      | Szenario |
+      | Keine PKV-Abrechnungsinformationen bereitstellen, wenn keine Einwilligung erteilt |
+
+    @RU-Dump:Apotheke/keine_pkv_abrechnungsinformationen_bereitstellen_bei_ungültigem_secret @TCID:ERP_RU_036 @TESTFALL:positiv
+    Beispiele:
+      | Szenario |
+      | Keine PKV-Abrechnungsinformationen bereitstellen bei ungültigem Secret |
+
+    @RU-Dump:Apotheke/ändern_des_pkv_abgabedatensatzes_auf_wunsch_des_versicherten__übertragung_des_accesscodes_per_nachricht @TCID:ERP_RU_037 @TESTFALL:positiv
+    Beispiele:
+      | Szenario |
+      | Ändern des PKV-Abgabedatensatzes auf Wunsch des Versicherten, Übertragung des AccessCodes per Nachricht |
+
+    @RU-Dump:Apotheke/ändern_des_pkv_abgabedatensatzes_nicht_möglich__weil_einwilligung_widerrufen @TCID:ERP_RU_038 @TESTFALL:positiv
+    Beispiele:
+      | Szenario |
+      | Ändern des PKV-Abgabedatensatzes nicht möglich, weil Einwilligung widerrufen |
+
+  @RU-Dump:Apotheke/bereitstellen_der_abrechnungsinformationen_durch_die_apotheke__wf_209_ @Workflow:209
+  @TCID:ERP_RU_039 @TESTFALL:positiv @UC:UC_2.3 @UC:UC_4.1 @UC:UC_4.4 @AFO-ID:A_18556 @AFO-ID:A_18559 @AFO-ID:A_18562
+  Szenario: Bereitstellen der Abrechnungsinformationen durch die Apotheke (WF 209)
+    Nur der Task-Teil: Einwilligung (Consent, Schritt 007) und Abrechnungsinformation (ChargeItem) definiert
+    gemSysL_eRp 1.1.0 nicht; diese Schritte fehlen.
+    Angenommen die Ärztin "Dr. Hanna Ebert" der "Praxis Dr. Hanna Ebert" verschreibt "Claudia Neumann" ein apothekenpflichtiges Medikament und weist es der "Apotheke am Markt" direkt zu
+    Dann antwortet der Fachdienst wie in der Referenzumgebung aufgezeichnet (Schritte 001, 005; A_18556)
+    Wenn die Apotheke "Apotheke am Markt" akzeptiert das E-Rezept beim Fachdienst
+    Und die Apotheke "Apotheke am Markt" dispensiert das E-Rezept und schließt den Workflow ab
+    Dann antwortet der Fachdienst wie in der Referenzumgebung aufgezeichnet (Schritte 008, 010; A_18559, A_18562)
