@@ -133,10 +133,14 @@ export async function getTaskForInsured(req: FhirRequest, ctx: FhirRouteContext)
  * (A_20547). 169/209 only when completed (A_22102). Deletes personal and medical data as the
  * prescriber's abort does (A_18820, A_19027): binaries, KVNR, AccessCode, Secret, owner, prescriber.
  */
-export async function abortTaskByInsured(req: FhirRequest, ctx: FhirRouteContext, task: TaskRecord): Promise<FhirResponse> {
+export function checkInsuredMayAbortFlowType(task: TaskRecord): void {
   if (DIRECT_ASSIGNMENT_FLOW_TYPES.includes(task.flowType) && task.status !== 'completed') {
     throw new FhirError(403, 'Abort for patient in workflow types 169 / 209 only allowed for completed Task');
   }
+}
+
+export async function abortTaskByInsured(req: FhirRequest, ctx: FhirRouteContext, task: TaskRecord): Promise<FhirResponse> {
+  checkInsuredMayAbortFlowType(task);
   const kvnr = task.kvnr;
   if (!kvnr) throw new Error(`task ${task.id} in status ${task.status} has no KVNR`);
   const representative = req.auth.idNumber !== kvnr;

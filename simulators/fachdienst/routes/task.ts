@@ -49,7 +49,7 @@ import { loadOrIssueFdSigner } from '../workflow/fd-signer';
 import { mayAccept } from '../workflow/le-types';
 import { buildReceiptBundle, signReceipt } from '../workflow/receipt';
 import { isAllowedTransition, targetStatus, type WorkflowActor } from '../workflow/state-machine';
-import { abortTaskByInsured, getTaskForInsured } from './task-insured';
+import { abortTaskByInsured, checkInsuredMayAbortFlowType, getTaskForInsured } from './task-insured';
 import { documentId, ERP, FLOW_TYPES, renderAcceptBundle, renderBinary, renderTask, serialize, SUPPORTED_FLOW_TYPES } from '../workflow/task-resource';
 
 // ------------------------------------------------------------------ helpers
@@ -128,7 +128,10 @@ function storeDispenses(ctx: FhirRouteContext, task: TaskRecord, resources: Fhir
   let n = 0;
   for (const r of resources) {
     const copy: FhirResource = { ...r };
-    if (r.resourceType === 'MedicationDispense') copy.id = n++ === 0 ? task.id : `${task.id}-${n}`;
+    if (r.resourceType === 'MedicationDispense') {
+      const index = n++; // production: <id>, <id>-1, <id>-2, …
+      copy.id = index === 0 ? task.id : `${task.id}-${index}`;
+    }
     ctx.store.putBinary({ taskId: task.id, kind: 'medication-dispense', contentType: 'application/fhir+json', data: Buffer.from(serializeFhirJson(copy)) });
   }
 }
@@ -335,6 +338,8 @@ async function abortTask(req: FhirRequest, ctx: FhirRouteContext): Promise<FhirR
     if (!isAllowedTransition('abort', task.status, 'pharmacy')) throw new FhirError(403, `Task must be in progress for user pharmacy, is: ${task.status}`);
     checkSecret(req, task, 'No or invalid secret provided for user pharmacy');
   } else {
+    // production checks the insured's flow-type rule (169/209 only when completed) before the in-progress rule
+    if (actor === 'insured') checkInsuredMayAbortFlowType(task);
     if (task.status === 'in-progress') throw new FhirError(403, `Task must not be in progress for users other than pharmacy, but is: ${task.status}`);
     if (actor === 'insured') return abortTaskByInsured(req, ctx, task);
     if (!isAllowedTransition('abort', task.status, 'prescriber')) throw new FhirError(403, `Task must be ready for doctor, but is: ${task.status}`);
