@@ -23,6 +23,8 @@ export class TiWorld extends World {
   readonly env: Environment;
   /** Per-scenario state shared between steps (see remember/recall). */
   readonly state = new Map<string, unknown>();
+  /** When this scenario began (wall clock): steps narrow listings of shared services to "since then". */
+  readonly startedAt = new Date();
   /** Set by the Before hook. */
   scenario: ScenarioRef | undefined;
 

@@ -219,7 +219,7 @@ export class Fdv {
    * UC 3.1 (A_18506, A_18868): all prescriptions — GET /Task with paging, then GET /Task/<id> for
    * each Task that can be read (status ready, in-progress, completed; cancelled ones have no content).
    */
-  async downloadAll(q: { status?: TaskStatus; count?: number; maxPages?: number } = {}): Promise<HeldPrescription[]> {
+  async downloadAll(q: Parameters<Fdv['listTasks']>[0] = {}): Promise<HeldPrescription[]> {
     const { items } = await this.listTasks(q);
     const out: HeldPrescription[] = [];
     for (const t of items) {

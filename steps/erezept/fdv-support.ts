@@ -31,6 +31,11 @@ export interface FdvScenarioState {
   represented?: HeldPrescription;
 }
 
+/** Start of this scenario, whole seconds, one second early: the lower bound of listings (modified/date ≥). */
+export function scenarioSince(world: TiWorld): Date {
+  return new Date(Math.floor(world.startedAt.getTime() / 1000) * 1000 - 1000);
+}
+
 export function fdvState(world: TiWorld): FdvScenarioState {
   let s = world.state.get('fdv') as FdvScenarioState | undefined;
   if (!s) {

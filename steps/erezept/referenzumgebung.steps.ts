@@ -7,13 +7,17 @@
  * dump recorded at the named step numbers (./ru-dump.ts), and verifies the requirement the feature names.
  *
  * Actors and their cleanup come from ./support.ts; the pharmacy's SMC-B goes into the free slot of its
- * workplace through the cards admin API (@simulator-only), taken out after the scenario.
+ * workplace through the cards admin API (@simulator-only), taken out after the scenario. The insured read
+ * with their E-Rezept-App (simulators/fdv, opened by ./fdv-support.ts with the eGK over PC/SC): the steps send
+ * the app's requests through the app's own VAU channel (JSON, as the apps ask) so that the whole answer —
+ * status, OperationOutcome texts and the Bundle's entries — can be compared with the recorded one.
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { loadPersona } from '../../cards';
 import { FachdienstRefusal, type Avs } from '../../simulators/avs/avs';
+import type { ERezeptToken } from '../../simulators/lib/erezept-token';
 import { berlinDate } from '../../simulators/lib/kbv-bundle';
 import { parseFhir, parseFhirXml, type FhirJson } from '../../simulators/lib/fhir';
 import type { Pvs, Prescription, PrescriptionResult } from '../../simulators/pvs/pvs';
@@ -21,7 +25,8 @@ import { FachdienstError } from '../../simulators/pvs/errors';
 import { EnvironmentError, TestDefectError } from '../support/errors';
 import { verify } from '../verify';
 import type { TiWorld } from '../world';
-import { loadRuDump, ruDumpAuthoredOn, shiftGermanDates, type RecordedResponse, type RuDump } from './ru-dump';
+import { openFdv } from './fdv-support';
+import { bundleShape, loadRuDump, ruDumpAuthoredOn, shiftGermanDates, type RecordedResponse, type RuDump } from './ru-dump';
 import { avsOf, createAvs, erpState, openPvs } from './support';
 
 /** The medication of every replayed prescription (PZN with a valid check digit, Normgröße N1). */
@@ -40,6 +45,10 @@ interface Answer {
   texts: string[];
   diagnostics: string[];
   at: bigint;
+  /** The parsed answer of a raw request (the insured's reads). */
+  body?: FhirJson;
+  /** For a Bundle of a raw request: its entries as ./ru-dump.ts bundleShape lists them. */
+  shape?: string[];
 }
 
 interface RuState {
@@ -49,13 +58,17 @@ interface RuState {
   authoredOn?: string;
   /** Secrets a pharmacy held before it returned or deleted the E-Rezept. */
   oldSecret?: string;
+  /** Tokens a practice assigned directly to a pharmacy whose AVS is not running yet (it takes them when it starts). */
+  handedOver: Map<string, ERezeptToken[]>;
+  /** How many times a pharmacy provided dispensing information early ($dispense) in this scenario. */
+  earlyDispensations: number;
 }
 
 function ru(world: TiWorld): RuState {
   const extra = erpState(world).extra;
   let s = extra.get('referenzumgebung') as RuState | undefined;
   if (!s) {
-    s = { raw: [] };
+    s = { raw: [], handedOver: new Map(), earlyDispensations: 0 };
     extra.set('referenzumgebung', s);
   }
   return s;
@@ -131,16 +144,35 @@ function lastRx(world: TiWorld): PrescriptionResult {
   return p;
 }
 
+/** The pharmacy's AVS (started and logged in on first use; it takes the tokens handed over to it before). */
 async function pharmacyAvs(world: TiWorld, pharmacy: string): Promise<Avs> {
-  const known = erpState(world).avsByPharmacy.get(loadPersona(pharmacy).name);
+  const name = loadPersona(pharmacy).name;
+  const known = erpState(world).avsByPharmacy.get(name);
   if (known) return known;
+  let avs: Avs;
   try {
-    const avs = await createAvs(world, { pharmacy });
+    avs = await createAvs(world, { pharmacy });
     await avs.authn?.tokens.accessToken();
-    return avs;
   } catch (e) {
     throw precondition(`login of the AVS of ${pharmacy}`, e);
   }
+  for (const token of ru(world).handedOver.get(name) ?? []) avs.remember(token);
+  ru(world).handedOver.delete(name);
+  return avs;
+}
+
+/**
+ * Direct assignment (flow 169/209): the practice hands the token to the pharmacy. A running AVS takes it at
+ * once; otherwise it waits until the pharmacy's AVS starts (so a scenario without pharmacy steps keeps the
+ * pharmacy's card reader free, e.g. for the insured's eGK).
+ */
+function handOver(world: TiWorld, pharmacy: string, token: ERezeptToken): void {
+  const name = loadPersona(pharmacy).name;
+  const running = erpState(world).avsByPharmacy.get(name);
+  if (running) return running.remember(token);
+  const list = ru(world).handedOver.get(name) ?? [];
+  list.push(token);
+  ru(world).handedOver.set(name, list);
 }
 
 /** `| Numerator | Denominator | Gueltigkeitsstart | Gueltigkeitsende |` rows (days after today, "leer" = none) → MVO parts with one MVO-ID. */
@@ -172,7 +204,7 @@ Given(
     const direct = typeof pharmacy === 'string' && pharmacy.length > 0;
     const pvs = await practicePvs(this, doctor, practice);
     const [rx] = await prescribe(this, pvs, [{ patient, medication: MEDICATION, dosage: '1-0-1-0', flowType: flowOf(patient, direct) }]);
-    if (pharmacy) (await pharmacyAvs(this, pharmacy)).remember(rx.token); // direct assignment: the practice hands the token to the pharmacy
+    if (pharmacy) handOver(this, pharmacy, rx.token);
   },
 );
 
@@ -187,7 +219,7 @@ Given(
       pvs,
       mvoRows(table).map((multiplePrescription) => ({ patient, medication: MEDICATION, dosage: '1-0-1-0', flowType, multiplePrescription })),
     );
-    if (pharmacy) for (const rx of results) (await pharmacyAvs(this, pharmacy)).remember(rx.token);
+    if (pharmacy) for (const rx of results) handOver(this, pharmacy, rx.token);
   },
 );
 
@@ -210,7 +242,7 @@ Given('{string} weist das E-Rezept per DataMatrix-Code der {string} zu', async f
 // ---------------------------------------------------------------------------------------------- When: pharmacy and practice
 
 When('die Apotheke {string} akzeptiert das E-Rezept beim Fachdienst', async function (this: TiWorld, pharmacy: string) {
-  const avs = avsOf(this, pharmacy);
+  const avs = await pharmacyAvs(this, pharmacy); // a directly assigned E-Rezept: the AVS may start only now
   await attempt(() => avs.accept(lastRx(this).taskId));
 });
 
@@ -219,7 +251,9 @@ When('die Apotheke {string} dispensiert das E-Rezept und schließt den Workflow 
 });
 
 When('die Apotheke {string} stellt die Dispensierinformationen zeitnah bereit', async function (this: TiWorld, pharmacy: string) {
-  await attempt(() => avsOf(this, pharmacy).dispense(lastRx(this).taskId));
+  // every provision carries its own batch, so what the insured sees shows which provision it was
+  const n = ++ru(this).earlyDispensations;
+  await attempt(() => avsOf(this, pharmacy).dispense(lastRx(this).taskId, { medications: [{ batch: { lotNumber: `RU-ZB-${n}`, expirationDate: '2030-12-31' } }] }));
 });
 
 When('die Apotheke {string} schließt den Workflow mit geänderten Dispensierinformationen ab', async function (this: TiWorld, pharmacy: string) {
@@ -318,6 +352,124 @@ When('die Ärztin {string} löscht das E-Rezept', async function (this: TiWorld,
   await attempt(() => pvs.delete(lastRx(this).taskId));
 });
 
+// ---------------------------------------------------------------------------------------------- insured (E-Rezept-App)
+
+const NS_PRESCRIPTION_ID = 'https://gematik.de/fhir/erp/NamingSystem/GEM_ERP_NS_PrescriptionId';
+const READ_TASK = 'GET /Task/<id> (Versicherte)';
+const READ_DISPENSES = 'GET /MedicationDispense (Versicherte)';
+
+/** A read of the insured through their app's VAU channel (JSON), logged with the whole answer. */
+async function insuredRead(world: TiWorld, insured: string, operation: string, target: string): Promise<Answer> {
+  const fdv = await openFdv(world, insured);
+  const r = await fdv.fachdienst.request('GET', target, { headers: { Accept: 'application/fhir+json' } });
+  let body: FhirJson | undefined;
+  try {
+    body = r.body.length ? parseFhir(r.text(), r.headers['content-type']) : undefined;
+  } catch {
+    body = undefined; // no FHIR body: status only
+  }
+  const issues = body?.resourceType === 'OperationOutcome' ? ((body.issue as FhirJson[] | undefined) ?? []) : [];
+  const answer: Answer = {
+    operation,
+    status: r.status,
+    texts: issues.map((i) => ((i.details as FhirJson | undefined)?.text ?? i.diagnostics) as string).filter(Boolean),
+    diagnostics: issues.map((i) => i.diagnostics as string).filter(Boolean),
+    at: process.hrtime.bigint(),
+    ...(body ? { body } : {}),
+    ...(body?.resourceType === 'Bundle' ? { shape: bundleShape(body) } : {}),
+  };
+  ru(world).raw.push(answer);
+  return answer;
+}
+
+function lastRead(world: TiWorld, operation: string): Answer {
+  const a = [...ru(world).raw].reverse().find((x) => x.operation === operation);
+  if (!a) throw new TestDefectError(`no ${operation} in this scenario yet`);
+  return a;
+}
+
+/** The MedicationDispense entries of an answer and the Medication each one references. */
+function dispensesIn(a: Answer): Array<{ dispense: FhirJson; medication?: FhirJson }> {
+  const entries = (a.body?.entry as FhirJson[] | undefined) ?? [];
+  const byUrl = new Map(entries.map((e) => [e.fullUrl as string, e.resource as FhirJson]));
+  return entries
+    .map((e) => e.resource as FhirJson)
+    .filter((r) => r?.resourceType === 'MedicationDispense')
+    .map((dispense) => {
+      const ref = (dispense.medicationReference as FhirJson | undefined)?.reference as string | undefined;
+      const medication = ref ? (byUrl.get(ref) ?? byUrl.get(ref.replace(/^urn:uuid:/, ''))) : undefined;
+      return { dispense, ...(medication ? { medication } : {}) };
+    });
+}
+
+/** What identifies a dispensed package: PZN, Normgröße and batch. */
+function packageOf(medication: FhirJson | undefined): { pzn?: string; normSize?: string; lot?: string } {
+  if (!medication) return {};
+  const coding = ((medication.code as FhirJson | undefined)?.coding as FhirJson[] | undefined) ?? [];
+  const ext = (medication.extension as FhirJson[] | undefined) ?? [];
+  return {
+    pzn: coding.find((c) => c.system === 'http://fhir.de/CodeSystem/ifa/pzn')?.code as string | undefined,
+    normSize: ext.find((x) => x.url === 'http://fhir.de/StructureDefinition/normgroesse')?.valueCode as string | undefined,
+    lot: (medication.batch as FhirJson | undefined)?.lotNumber as string | undefined,
+  };
+}
+
+/** The dump's step "Dann wird der Versicherten … das neue E-Rezept angezeigt": GET /Task/<id> in the app. */
+When(/^wird (?:der|dem) Versicherten "([^"]+)" das (?:neue )?E-Rezept in der App angezeigt$/, async function (this: TiWorld, insured: string) {
+  await insuredRead(this, insured, READ_TASK, `/Task/${lastRx(this).taskId}`);
+});
+
+When('{string} ruft die Dispensierinformationen zu dem E-Rezept in der App ab', async function (this: TiWorld, insured: string) {
+  await insuredRead(this, insured, READ_DISPENSES, `/MedicationDispense?identifier=${encodeURIComponent(`${NS_PRESCRIPTION_ID}|${lastRx(this).taskId}`)}`);
+});
+
+/**
+ * The insured's last GET /MedicationDispense shows exactly what the pharmacy provided last ($dispense or
+ * $close, as its AVS sent it): as many MedicationDispenses, each for this E-Rezept and this insured, from
+ * this pharmacy, handed over on the day sent, with the package (PZN, Normgröße, batch) sent.
+ */
+async function checkLastProvided(world: TiWorld, insured: string, pharmacy: string, a: Answer, description: string): Promise<void> {
+  const rx = lastRx(world);
+  const avs = avsOf(world, pharmacy);
+  const provided = avs.get(rx.taskId)?.dispensation;
+  if (!provided?.length) throw new TestDefectError(`${pharmacy} provided no dispensing information in this scenario`);
+  const kvnr = (loadPersona(insured) as { insurance?: { kvnr?: string } }).insurance?.kvnr;
+  const got = dispensesIn(a);
+  await verify('A_19140', description, () => {
+    assert.equal(a.status, 200, `GET /MedicationDispense answered ${a.status} ${a.texts.join('; ')}`);
+    assert.equal(got.length, provided.length, `${got.length} MedicationDispense(s) listed, the pharmacy provided ${provided.length} last`);
+    got.forEach(({ dispense, medication }, i) => {
+      const sent = provided[i];
+      const ids = (dispense.identifier as FhirJson[] | undefined) ?? [];
+      assert.equal(ids.find((x) => x.system === NS_PRESCRIPTION_ID)?.value, rx.taskId);
+      assert.equal(((dispense.subject as FhirJson | undefined)?.identifier as FhirJson | undefined)?.value, kvnr, 'subject is not the insured');
+      const performer = (((dispense.performer as FhirJson[] | undefined) ?? [])[0]?.actor as FhirJson | undefined)?.identifier as FhirJson | undefined;
+      assert.equal(performer?.value, avs.pharmacy.telematikId, 'performer is not the pharmacy');
+      assert.equal(dispense.whenHandedOver, sent.medicationDispense.whenHandedOver);
+      assert.deepEqual(packageOf(medication), packageOf(sent.medication as FhirJson), 'the dispensed package differs from the one provided last');
+    });
+  });
+}
+
+Then('kann {string} genau die letzte bereitgestellte Dispensierinformation der {string} zu dem E-Rezept abrufen', async function (this: TiWorld, insured: string, pharmacy: string) {
+  await checkLastProvided(this, insured, pharmacy, lastRead(this, READ_DISPENSES), `GET /MedicationDispense der Versicherten liefert genau die zuletzt von ${pharmacy} bereitgestellte Dispensierinformation (Packung, Charge, Abgabedatum)`);
+});
+
+Then('kann {string} keine Dispensierinformation zu dem E-Rezept mehr abrufen', async function (this: TiWorld, _insured: string) {
+  const a = lastRead(this, READ_DISPENSES);
+  await verify('A_19140', 'GET /MedicationDispense der Versicherten liefert nach der Rückgabe keine Dispensierinformation zu dem E-Rezept mehr', () => {
+    assert.equal(a.status, 200, `GET /MedicationDispense answered ${a.status} ${a.texts.join('; ')}`);
+    assert.equal(a.body?.resourceType, 'Bundle');
+    assert.deepEqual(dispensesIn(a).map((d) => d.dispense.id), []);
+  });
+});
+
+/** The dump's "Und hat der Versicherte … genau 1 Medikament erhalten" (no answer recorded): the app reads the dispense. */
+Then('hat {string} von der {string} genau 1 Medikament erhalten', async function (this: TiWorld, insured: string, pharmacy: string) {
+  const a = await insuredRead(this, insured, READ_DISPENSES, `/MedicationDispense?identifier=${encodeURIComponent(`${NS_PRESCRIPTION_ID}|${lastRx(this).taskId}`)}`);
+  await checkLastProvided(this, insured, pharmacy, a, `GET /MedicationDispense der Versicherten nennt genau das 1 Medikament, das ${pharmacy} abgegeben hat`);
+});
+
 // ---------------------------------------------------------------------------------------------- Then
 
 /**
@@ -337,12 +489,16 @@ Then(
     const ours = ru(this).authoredOn;
     const theirs = ruDumpAuthoredOn(dump);
     const shift = ours && theirs ? daysBetween(theirs, ours) : 0;
-    const expected = recorded.map((r) => ({
+    // the Bundle's entries are compared where our answer shows them (the insured's reads, JSON in both)
+    const expected = recorded.map((r, i) => ({
       status: r.status,
       texts: r.texts.map((t) => shiftGermanDates(t, shift)).filter((t) => t !== without),
+      ...(answers[i]?.shape ? { entries: r.shape ?? `no JSON Bundle recorded as step ${r.number}` } : {}),
     }));
-    const actual = answers.map((a) => ({ status: a.status, texts: a.texts }));
-    const what = recorded.map((r) => `Schritt ${String(r.number).padStart(3, '0')}: ${r.status}${r.texts.length ? ` "${r.texts.join('" + "')}"` : ''}${r.request ? ` auf ${r.request.replace(/(secret|ac)=[0-9a-z]+/gi, '$1=…')}` : ''}`).join('; ');
+    const actual = answers.map((a) => ({ status: a.status, texts: a.texts, ...(a.shape ? { entries: a.shape } : {}) }));
+    const what = recorded
+      .map((r) => `Schritt ${String(r.number).padStart(3, '0')}: ${r.status}${r.texts.length ? ` "${r.texts.join('" + "')}"` : ''}${r.shape ? ` Bundle [${r.shape.join(', ')}]` : ''}${r.request ? ` auf ${r.request.replace(/(secret|ac)=[0-9a-z]+/gi, '$1=…')}` : ''}`)
+      .join('; ');
     for (const afo of afoList.split(', ')) {
       await verify(afo, `Der Fachdienst antwortet wie in der Referenzumgebung (${dump.ref}): ${what}`, () => {
         assert.equal(answers.length, steps.length, `the scenario has ${answers.length} Fachdienst answers, ${steps.length} expected`);

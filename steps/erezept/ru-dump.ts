@@ -35,6 +35,12 @@ export interface RecordedResponse {
   diagnostics: string[];
   /** The request this answers (the entry before it), when recorded: "POST /Task/…/$close?secret=…". */
   request?: string;
+  /**
+   * For a Bundle recorded as JSON (the insured's answers: the FdV asks for JSON): its entries in order as
+   * `resourceType` with `:status` for Task and MedicationDispense — e.g. ['Task:ready', 'Bundle'] for
+   * GET /Task/<id>, ['MedicationDispense:completed', 'Medication'] for GET /MedicationDispense (bundleShape).
+   */
+  shape?: string[];
   file: string;
 }
 
@@ -89,11 +95,21 @@ export function loadRuDump(ref: string): RuDump {
       const prev = entries[i - 1];
       const request = prev && /^(GET|POST|PUT|PATCH|DELETE) /.test(prev.operation) ? prev.operation : undefined;
       const outcome = m[2] === 'OperationOutcome' ? readOutcome(path.join(root, e.file)) : { texts: [], diagnostics: [] };
-      return { number, status: Number(m[1]), resourceType: m[2], ...outcome, ...(request ? { request } : {}), file: e.file };
+      const shape = m[2] === 'Bundle' && e.file.endsWith('.json') ? bundleShape(JSON.parse(fs.readFileSync(path.join(root, e.file), 'utf8')) as FhirJson) : undefined;
+      return { number, status: Number(m[1]), resourceType: m[2], ...outcome, ...(request ? { request } : {}), ...(shape ? { shape } : {}), file: e.file };
     },
   };
   cache.set(ref, dump);
   return dump;
+}
+
+/** A Bundle's entries in order: resourceType, with `:status` for Task and MedicationDispense. */
+export function bundleShape(bundle: FhirJson): string[] {
+  return ((bundle.entry as FhirJson[] | undefined) ?? []).map((e) => {
+    const r = (e.resource as FhirJson | undefined) ?? {};
+    const type = typeof r.resourceType === 'string' ? r.resourceType : '?';
+    return type === 'Task' || type === 'MedicationDispense' ? `${type}:${String(r.status)}` : type;
+  });
 }
 
 function readOutcome(file: string): { texts: string[]; diagnostics: string[] } {

@@ -15,7 +15,7 @@ import { verifyAll } from '../idp/support';
 import { TestDefectError } from '../support/errors';
 import { verify } from '../verify';
 import type { TiWorld } from '../world';
-import { attempt, fdvOf, fdvState, openFdv } from './fdv-support';
+import { attempt, fdvOf, fdvState, openFdv, scenarioSince } from './fdv-support';
 import { createAvs, erpState, openPvs } from './support';
 
 const IBUPROFEN: KbvMedication = { kind: 'pzn', pzn: '06313728', name: 'Ibuprofen AL 400 mg 20 Filmtabletten N1', form: 'FTA', normSize: 'N1', ingredient: { name: 'Ibuprofen', strength: { value: 400, unit: 'mg' } } };
@@ -51,7 +51,7 @@ Given('die {string} hat das letzte E-Rezept von {string} abgerufen', async funct
 
 Given('{string} hat das letzte E-Rezept als DataMatrix-Code an {string} weitergegeben', async function (this: TiWorld, from: string, to: string) {
   const owner = fdvOf(this, from);
-  await owner.downloadAll();
+  await owner.downloadAll({ modifiedSince: scenarioSince(this) });
   const token = owner.token(lastFor(this, from).taskId);
   const png = owner.dataMatrix([token]);
   const tokens = fdvOf(this, to).scan(png);
@@ -62,8 +62,11 @@ Given('{string} hat das letzte E-Rezept als DataMatrix-Code an {string} weiterge
 
 When('{string} in der App alle E-Rezepte seitenweise zu je {int} abruft', async function (this: TiWorld, insured: string, count: number) {
   const fdv = fdvOf(this, insured);
-  const listing = await fdv.listTasks({ count });
-  const items = await fdv.downloadAll({ count });
+  // the Fachdienst is shared by every scenario of the run: the listing is narrowed to what changed since
+  // this scenario began, so earlier scenarios' prescriptions of the same persona do not count
+  const since = scenarioSince(this);
+  const listing = await fdv.listTasks({ count, modifiedSince: since });
+  const items = await fdv.downloadAll({ count, modifiedSince: since });
   fdvState(this).downloads.set(loadPersona(insured).name, { items, pages: listing.pages });
 });
 
@@ -93,12 +96,12 @@ When('{string} versucht, das letzte E-Rezept von {string} mit dessen AccessCode 
 
 When(/^"([^"]+)" das Zugriffsprotokoll in der App (?:auf (Deutsch|Englisch) )?abruft$/, async function (this: TiWorld, insured: string, lang?: string) {
   const language = lang === 'Englisch' ? 'en' : 'de';
-  const r = await fdvOf(this, insured).auditEvents({ sort: '-date', language, count: 5 });
+  const r = await fdvOf(this, insured).auditEvents({ sort: '-date', language, count: 5, since: scenarioSince(this) });
   fdvState(this).audit = { items: r.items, pages: r.pages, language };
 });
 
 When('{string} das Zugriffsprotokoll nach Löschungen gefiltert abruft', async function (this: TiWorld, insured: string) {
-  const r = await fdvOf(this, insured).auditEvents({ subtype: 'delete' });
+  const r = await fdvOf(this, insured).auditEvents({ subtype: 'delete', since: scenarioSince(this) });
   fdvState(this).audit = { items: r.items, pages: r.pages };
 });
 
@@ -177,7 +180,7 @@ Then('ist das letzte E-Rezept von {string} gelöscht und kann nicht mehr abgeruf
   const fdv = fdvOf(this, insured);
   const r = lastFor(this, insured);
   const after = await attempt(this, () => fdv.getPrescription(r.taskId));
-  const listed = await fdv.listTasks();
+  const listed = await fdv.listTasks({ modifiedSince: scenarioSince(this) });
   await verifyAll(this, ['A_18507', 'A_18565'], 'Nach dem Löschen durch den Versicherten antwortet der Fachdienst 410 und das FdV hält das E-Rezept nicht mehr', () => {
     assert.equal(after, undefined, 'the deleted prescription can still be read');
     assert.equal(s.lastError?.status, 410);

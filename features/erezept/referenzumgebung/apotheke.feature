@@ -6,8 +6,8 @@ Funktionalität: Referenzumgebung – Szenarien der Apotheke
   weisen per DataMatrix-Code zu, die "Apotheke am Markt" (zweite Apotheke: "Löwen-Apotheke") arbeitet mit
   ihrem AVS über die VAU. Jede Antwort des Fachdienstes, die die Aufzeichnung festhält, wird mit Status und
   OperationOutcome-Texten gegen die Aufzeichnung geprüft (Schrittnummer = Nummer der aufgezeichneten Datei).
-  Schritte, in denen der Versicherte liest (FdV: GET /Task, GET /MedicationDispense), kommen mit der
-  Versicherten-Schnittstelle und fehlen hier. Die PKV-Abrechnungsszenarien (ChargeItem, Consent) sind nicht
+  Was die Versicherten lesen (GET /Task/<id>, GET /MedicationDispense), liest ihre E-Rezept-App mit der eGK über
+  ihren VAU-Kanal; verglichen werden Status und die Einträge des Bundles. Die PKV-Abrechnungsszenarien (ChargeItem, Consent) sind nicht
   Teil von gemSysL_eRp 1.1.0: von ihnen wird der Task-Teil (Verordnen, Akzeptieren, Dispensieren) nachgespielt.
 
   @RU-Dump:Apotheke/dispensieren_mit_falschem_secret_nicht_möglich @Workflow:160
@@ -153,8 +153,10 @@ Funktionalität: Referenzumgebung – Szenarien der Apotheke
     Dann antwortet der Fachdienst wie in der Referenzumgebung aufgezeichnet (Schritte 001, 005; A_18556)
 
   @RU-Dump:Apotheke/erstes_teilrezept_einer_mehrfachverordnung_einlösen @Workflow:160
-  @TCID:ERP_RU_014 @TESTFALL:positiv @UC:UC_2.3 @UC:UC_4.1 @UC:UC_4.4 @AFO-ID:A_18556 @AFO-ID:A_18559 @AFO-ID:A_18562
+  @TCID:ERP_RU_014 @TESTFALL:positiv @UC:UC_2.3 @UC:UC_4.1 @UC:UC_4.4 @PRODUKT:FdV @AFO-ID:A_18556 @AFO-ID:A_18559 @AFO-ID:A_18562 @AFO-ID:A_19140
   Szenario: Erstes Teilrezept einer Mehrfachverordnung einlösen
+    Was die Versicherte erhalten hat ("genau 1 Medikament"), hält die Aufzeichnung ohne Antwort fest: die App liest
+    die Dispensierinformation und findet genau das abgegebene Medikament.
     Angenommen die Ärztin "Dr. Hanna Ebert" der "Praxis Dr. Hanna Ebert" verschreibt "Jonas Keller" folgende Mehrfachverordnung:
       | Numerator | Denominator | Gueltigkeitsstart | Gueltigkeitsende |
       | 1         | 4           | 0                 | 90               |
@@ -163,25 +165,28 @@ Funktionalität: Referenzumgebung – Szenarien der Apotheke
     Wenn die Apotheke "Apotheke am Markt" akzeptiert das E-Rezept beim Fachdienst
     Und die Apotheke "Apotheke am Markt" dispensiert das E-Rezept und schließt den Workflow ab
     Dann antwortet der Fachdienst wie in der Referenzumgebung aufgezeichnet (Schritte 007, 009; A_18559, A_18562)
+    Und hat "Jonas Keller" von der "Apotheke am Markt" genau 1 Medikament erhalten
 
   @RU-Dump:Apotheke/teilrezept_nicht_einlösbar__wenn_start_des_gütligkeitszeitraums_noch_nicht_erreicht @Workflow:160
-  @TCID:ERP_RU_015 @TESTFALL:negativ @UC:UC_2.3 @UC:UC_4.1 @AFO-ID:A_18556 @AFO-ID:A_18559
+  @TCID:ERP_RU_015 @TESTFALL:negativ @UC:UC_2.3 @UC:UC_3.1 @UC:UC_4.1 @PRODUKT:FdV @AFO-ID:A_18556 @AFO-ID:A_18559 @AFO-ID:A_18506 @AFO-ID:A_18868
   Szenario: Teilrezept nicht einlösbar, wenn Start des Gütligkeitszeitraums noch nicht erreicht
     Die Aufzeichnung nennt das Datum, ab dem die Teilverordnung einlösbar ist (90 Tage nach dem Ausstellen am 28.03.2025);
-    verglichen wird mit dem Datum 90 Tage nach unserem Ausstellungstag. Der Abruf des Versicherten (Schritt 007) kommt
-    mit der Versicherten-Schnittstelle.
+    verglichen wird mit dem Datum 90 Tage nach unserem Ausstellungstag.
     Angenommen die Ärztin "Dr. Hanna Ebert" der "Praxis Dr. Hanna Ebert" verschreibt "Jonas Keller" folgende Mehrfachverordnung:
       | Numerator | Denominator | Gueltigkeitsstart | Gueltigkeitsende |
       | 4         | 4           | 90                | 180              |
     Dann antwortet der Fachdienst wie in der Referenzumgebung aufgezeichnet (Schritt 005; A_18556)
     Und "Jonas Keller" weist das E-Rezept per DataMatrix-Code der "Apotheke am Markt" zu
+    Dann wird der Versicherten "Jonas Keller" das neue E-Rezept in der App angezeigt
+    Und antwortet der Fachdienst wie in der Referenzumgebung aufgezeichnet (Schritt 007; A_18506, A_18868)
     Wenn die Apotheke "Apotheke am Markt" akzeptiert das E-Rezept beim Fachdienst
     Dann antwortet der Fachdienst wie in der Referenzumgebung aufgezeichnet (Schritt 008; A_18559)
 
   @Workflow:200 @UC:UC_2.3 @UC:UC_4.1 @UC:UC_4.4 @AFO-ID:A_18556 @AFO-ID:A_18559 @AFO-ID:A_18562
   Szenariogrundriss: <Szenario>
     Nur der Task-Teil der PKV-Abrechnungsszenarien: Einwilligung (Consent), Abrechnungsinformation (ChargeItem)
-    und die Nachrichten dazu definiert gemSysL_eRp 1.1.0 nicht; diese Schritte fehlen. Nachgespielt werden
+    und die Nachrichten dazu definiert gemSysL_eRp 1.1.0 nicht; diese Schritte fehlen, auch die leere JSON-Suche
+    des Versicherten im Dispensierschritt (Schritt 011, vor dem POST /ChargeItem; zur Deutung siehe ERP_RU_016). Nachgespielt werden
     Einstellen, Akzeptieren und Dispensieren mit Quittung (Workflow 200) mit ihren aufgezeichneten Antworten.
     Angenommen die Ärztin "Dr. Hanna Ebert" der "Praxis Dr. Hanna Ebert" verschreibt "Claudia Neumann" ein apothekenpflichtiges Medikament
     Dann antwortet der Fachdienst wie in der Referenzumgebung aufgezeichnet (Schritte 002, 006; A_18556)
@@ -234,7 +239,8 @@ Funktionalität: Referenzumgebung – Szenarien der Apotheke
   @TCID:ERP_RU_039 @TESTFALL:positiv @UC:UC_2.3 @UC:UC_4.1 @UC:UC_4.4 @AFO-ID:A_18556 @AFO-ID:A_18559 @AFO-ID:A_18562
   Szenario: Bereitstellen der Abrechnungsinformationen durch die Apotheke (WF 209)
     Nur der Task-Teil: Einwilligung (Consent, Schritt 007) und Abrechnungsinformation (ChargeItem) definiert
-    gemSysL_eRp 1.1.0 nicht; diese Schritte fehlen.
+    gemSysL_eRp 1.1.0 nicht; diese Schritte fehlen, auch die leere JSON-Suche des Versicherten im
+    Dispensierschritt (Schritt 011; siehe ERP_RU_016).
     Angenommen die Ärztin "Dr. Hanna Ebert" der "Praxis Dr. Hanna Ebert" verschreibt "Claudia Neumann" ein apothekenpflichtiges Medikament und weist es der "Apotheke am Markt" direkt zu
     Dann antwortet der Fachdienst wie in der Referenzumgebung aufgezeichnet (Schritte 001, 005; A_18556)
     Wenn die Apotheke "Apotheke am Markt" akzeptiert das E-Rezept beim Fachdienst
