@@ -20,6 +20,8 @@ export const KNOWN_CLIENTS = {
   practice: { clientId: 'gematikTestPs', redirectUri: 'http://test-ps.gematik.de/erezept', scope: 'openid e-rezept' },
   /** E-Rezept-App (FdV) of the insured. */
   insured: { clientId: 'eRezeptApp', redirectUri: 'https://redirect.gematik.de/erezept', scope: 'openid e-rezept' },
+  /** Another app of the insured that is not an E-Rezept-FdV (e.g. a health insurer's app): A_20555–A_20557. */
+  otherInsuredApp: { clientId: 'ti-harness-kassen-app', redirectUri: 'https://kassen-app.ti-harness.sim/erezept', scope: 'openid e-rezept' },
 } as const satisfies Record<string, IdpRelyingParty>;
 
 export interface ClientSystemAuthnOptions {

@@ -4,8 +4,9 @@
  */
 import { createClientSystemAuthn, KNOWN_CLIENTS, type ClientSystemAuthn, type ClientSystemAuthnOptions } from '../authenticator/client-wiring';
 
-export type InsuredAuthnOptions = Omit<ClientSystemAuthnOptions, 'relyingParty'>;
+export type InsuredAuthnOptions = Omit<ClientSystemAuthnOptions, 'relyingParty'> & Partial<Pick<ClientSystemAuthnOptions, 'relyingParty'>>;
 
+/** Default relying party: the E-Rezept-App (eRezeptApp); another insured app passes its own. */
 export function createInsuredAuthn(opts: InsuredAuthnOptions): Promise<ClientSystemAuthn> {
-  return createClientSystemAuthn({ ...opts, relyingParty: KNOWN_CLIENTS.insured });
+  return createClientSystemAuthn({ ...opts, relyingParty: opts.relyingParty ?? KNOWN_CLIENTS.insured });
 }

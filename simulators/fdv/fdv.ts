@@ -30,7 +30,7 @@ import { MAX_TOKENS_PER_CODE, assertAccessCode, assertPrescriptionId, formatToke
 import { parseFhir, serializeFhirJson, type FhirJson, type FhirResource } from '../lib/fhir';
 import { bundleResources } from '../lib/fhir/resources';
 import { fetchAllPages, PagingError } from '../lib/fhir-paging';
-import { fetchPkiTrust, type IdpTrust, type TokenSet } from '../lib/idp-client';
+import { fetchPkiTrust, type IdpRelyingParty, type IdpTrust, type TokenSet } from '../lib/idp-client';
 import { VauClient, VauClientError, type VauRequestOptions, type VauResponse } from '../lib/vau-client';
 import { auditSearchParams, readAuditEvent, type AuditEntry, type AuditQuery } from './audit';
 import { createInsuredAuthn } from './authn';
@@ -54,6 +54,8 @@ export interface FdvOptions {
   fachdienst?: FachdienstTransport;
   /** The IDP login (default: createInsuredAuthn with the eGK through PC/SC). */
   authn?: ClientSystemAuthn;
+  /** The IDP client the app logs in as (default the E-Rezept-App eRezeptApp; KNOWN_CLIENTS.otherInsuredApp = a non-FdV app). */
+  relyingParty?: IdpRelyingParty;
   /** The eGK reader (PC/SC): reader name, pcscd socket, or the vpcd base port (default env.cards.vpcdPort). */
   card?: { reader?: string; socket?: string; vpcdPort?: number; pin?: string };
   /** The device's SSO store (share it between apps on one device). */
@@ -137,7 +139,7 @@ export class Fdv {
             ...(card.pin ? { pin: card.pin } : {}),
             ...(card.socket ? { socket: card.socket } : { vpcdPort: card.vpcdPort ?? opts.env.cards.vpcdPort }),
           });
-          authn = await createInsuredAuthn({ env: opts.env, trust, signer, ...(opts.ssoStore ? { ssoStore: opts.ssoStore } : {}), ...(opts.clock ? { clock: opts.clock } : {}) });
+          authn = await createInsuredAuthn({ env: opts.env, trust, signer, ...(opts.relyingParty ? { relyingParty: opts.relyingParty } : {}), ...(opts.ssoStore ? { ssoStore: opts.ssoStore } : {}), ...(opts.clock ? { clock: opts.clock } : {}) });
           ownsAuthn = true;
         }
         const tokens = authn.tokens;

@@ -40,7 +40,7 @@ Funktionalität: UC 3.3 – Nachricht durch Versicherten übermitteln
     Angenommen die Ärztin "Dr. Hanna Ebert" hat für "Jonas Keller" 1 E-Rezept ausgestellt
     Und "Jonas Keller" ist mit der eGK in der E-Rezept-App angemeldet
     Wenn "Jonas Keller" das letzte E-Rezept mit dem Text "Erinnerung an mich" an "Jonas Keller" schickt
-    Dann lehnt der Fachdienst die Nachricht mit 400 und dem Text "messages to self are permitted" ab
+    Dann lehnt der Fachdienst die Nachricht mit 400 und dem Text "messages to self are not permitted" ab
 
   @TCID:ERP_UC33_005 @TESTFALL:negativ @AFO-ID:A_18851
   Szenario: Mehr als 10 Nachrichten je E-Rezept zwischen zwei Versicherten nimmt der Fachdienst nicht an

@@ -123,4 +123,4 @@ Funktionalität: Referenzumgebung – Szenarien des Versicherten
     Angenommen die Ärztin "Dr. Hanna Ebert" hat für "Jonas Keller" 1 E-Rezept ausgestellt
     Und "Jonas Keller" ist mit der eGK in der E-Rezept-App angemeldet
     Wenn "Jonas Keller" sein letztes E-Rezept per Nachricht an den Vertreter "Jonas Keller" schickt
-    Dann antwortet der Fachdienst den Versicherten wie in der Referenzumgebung aufgezeichnet (Schritte 007, 007; A_18868, A_18508, A_18851)
+    Dann antwortet der Fachdienst den Versicherten wie in der Referenzumgebung aufgezeichnet (Schritte 007, 009; A_18868, A_18508, A_18851)

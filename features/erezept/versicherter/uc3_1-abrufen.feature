@@ -22,3 +22,12 @@ Funktionalität: UC 3.1 – E-Rezepte durch Versicherten abrufen
     Und "Anna Richter" ist mit der eGK in der E-Rezept-App angemeldet
     Wenn "Jonas Keller" in der App alle E-Rezepte seitenweise zu je 5 abruft
     Dann exportiert die App die E-Rezept-Token von "Jonas Keller" als Datei, die "Anna Richter" importieren kann
+
+  @TCID:ERP_UC31_003 @TESTFALL:negativ @AFO-ID:A_20555 @AFO-ID:A_20556 @AFO-ID:A_20557
+  Szenario: Nur die E-Rezept-App erhält den AccessCode, und kein Clientsystem des Versicherten darf Operationen der Leistungserbringer ausführen
+    Angenommen die Ärztin "Dr. Hanna Ebert" hat für "Jonas Keller" 1 E-Rezept ausgestellt
+    Und "Jonas Keller" ist mit der eGK in der E-Rezept-App angemeldet
+    Wenn "Jonas Keller" sich mit der eGK in einer anderen App als der E-Rezept-App anmeldet und seine E-Rezepte abruft
+    Dann erhält die andere App das E-Rezept von "Jonas Keller" ohne AccessCode, die E-Rezept-App mit AccessCode
+    Wenn "Jonas Keller" mit dem Access-Token der E-Rezept-App Operationen der Leistungserbringer aufruft
+    Dann weist der Fachdienst jede dieser Operationen mit 403 für die professionOID des Versicherten ab und das E-Rezept bleibt bereit
