@@ -32,6 +32,7 @@ import { buildDispensation, dispensationParameters, type Dispensation, type Disp
 import { VauClient, VauClientError, type VauResponse } from '../lib/vau-client';
 import { createPracticeAuthn } from './authn';
 import { AvsMessages } from './messages';
+import { importTokenFile } from './token-import';
 
 export const AVS_USER_AGENT = 'ti-harness-avs/1.0';
 
@@ -329,6 +330,11 @@ export class Avs {
     const tokens = scanERezeptPng(png);
     for (const t of tokens) this.remember(t);
     return tokens;
+  }
+
+  /** A_18549: imports the token file of a third-party app (token-import.ts); nothing on a refused file. */
+  importTokens(file: string | Buffer): ERezeptToken[] {
+    return importTokenFile(this, file);
   }
 
   /** Keeps a token received another way (e.g. by message or typed in). */

@@ -24,6 +24,7 @@ import { FhirError, renderOperationOutcome, type FhirFormat } from './outcome';
 import { callerKind, isAllowed, PROFESSION_OID, type CallerKind, type RoleAllowList } from './roles';
 import type { FachdienstStore } from './store';
 import type { Pki } from '../pki/hierarchy';
+import type { TransportInfo } from './request-log';
 
 /** Who is calling: the verified access token and what the handlers need from it. */
 export interface AuthContext {
@@ -156,6 +157,8 @@ export class FhirRouter {
     private readonly deps: {
       verifier: Pick<AccessTokenVerifier, 'verify'>;
       context: Omit<FhirRouteContext, 'routes'>;
+      /** Called after every dispatch (the harness-only request log, request-log.ts). */
+      onDispatched?: (req: InnerHttpRequest, result: DispatchResult, transport: TransportInfo) => void;
     },
   ) {}
 
@@ -214,7 +217,13 @@ export class FhirRouter {
    * Runs one inner request. `envelopeToken` is the token of the VAU envelope (undefined in plain
    * mode, where the Authorization header is the only token).
    */
-  async dispatch(req: InnerHttpRequest, envelopeToken: string | undefined): Promise<DispatchResult> {
+  async dispatch(req: InnerHttpRequest, envelopeToken: string | undefined, transport: TransportInfo = {}): Promise<DispatchResult> {
+    const result = await this.dispatchRequest(req, envelopeToken);
+    this.deps.onDispatched?.(req, result, transport);
+    return result;
+  }
+
+  private async dispatchRequest(req: InnerHttpRequest, envelopeToken: string | undefined): Promise<DispatchResult> {
     const authHeader = req.headers.authorization;
     const bearer = authHeader?.startsWith('Bearer ') ? authHeader.slice('Bearer '.length).trim() : undefined;
     let format = negotiateFormat(req.query, req.headers, unverifiedProfessionOid(bearer ?? envelopeToken));

@@ -7,7 +7,7 @@
  *
  * Endpoints: GET /VAUCertificate, GET /VAUCertificateOCSPResponse, POST /VAU/{0|pseudonym},
  * GET /metadata (plain, no authentication), admin API under /__admin (health, clock, tasks/:id status,
- * faults: harness-only fault injection, faults.ts).
+ * faults: harness-only fault injection, faults.ts; requests: the request log, request-log.ts).
  * The FHIR operations come from route modules (routes/index.ts); see docs/fachdienst.md.
  */
 import * as path from 'node:path';
@@ -25,6 +25,7 @@ import { capabilityStatement } from './routes/metadata';
 import { DEFAULT_ROUTE_MODULES } from './routes';
 import { FachdienstFaults } from './faults';
 import { RetentionJob } from './retention';
+import { RequestLog, requestLogAdminRoutes } from './request-log';
 import { FachdienstStore } from './store';
 import { UserPseudonyms } from './user-pseudonym';
 import { loadOrIssueVauIdentity, type VauIdentity } from './vau-identity';
@@ -58,6 +59,8 @@ export interface RunningFachdienst extends RunningService {
   retention: RetentionJob;
   /** Harness-only fault injection (faults.ts; admin API /__admin/faults). */
   faults: FachdienstFaults;
+  /** Harness-only request log (request-log.ts; admin API /__admin/requests). */
+  requestLog: RequestLog;
   vau: VauIdentity;
   tls: TlsMaterial;
   /** Trust anchor of the TLS and VAU certificates (the PKI root), PEM. */
@@ -95,7 +98,8 @@ export async function startFachdienst(opts: FachdienstServiceOptions): Promise<R
   // Harness-only fault injection (faults.ts): handlers run in a scope naming their operation.
   const faults = new FachdienstFaults({ now: () => clock.now(), log, operations: () => router.routes().map((r) => r.operation) });
   store.beforeCommit = () => faults.beforeCommit();
-  const router = new FhirRouter({ verifier, context }).use(...(opts.routeModules ?? DEFAULT_ROUTE_MODULES).map((m) => faults.instrument(m)));
+  const requestLog = new RequestLog(() => clock.now());
+  const router = new FhirRouter({ verifier, context, onDispatched: (req, result, transport) => requestLog.record(req, result, transport) }).use(...(opts.routeModules ?? DEFAULT_ROUTE_MODULES).map((m) => faults.instrument(m)));
   const startedAt = new Date().toISOString();
   const retention = new RetentionJob({ store, clock, intervalMs: opts.retentionIntervalMs, log });
 
@@ -152,6 +156,8 @@ export async function startFachdienst(opts: FachdienstServiceOptions): Promise<R
     // Harness-only: run the retention job now (by the SimClock); answers what was deleted (docs/fachdienst-retention.md).
     { method: 'POST', path: `${ADMIN_PATH}/retention/run`, handler: () => json(200, { now: clock.now().toISOString(), deleted: retention.runNow() }) },
     ...faults.adminRoutes(),
+    // Harness-only: which client system called which operation (request-log.ts; A_18533/A_18542/A_18547 scenarios).
+    ...requestLogAdminRoutes(requestLog),
     { method: 'GET', path: '/', handler: () => text(200, `ti-harness simulated E-Rezept-Fachdienst: ${config.vau ? 'FHIR over VAU at POST /VAU/{0|Userpseudonym}' : 'PLAIN HTTPS (no VAU)'}`) },
     ...(config.vau ? [] : [faults.wrapOuterRoute(plainFhirRoute({ router, maxBodyBytes: config.maxBodyBytes, log }))]),
   ];
@@ -185,6 +191,7 @@ export async function startFachdienst(opts: FachdienstServiceOptions): Promise<R
     router,
     retention,
     faults,
+    requestLog,
     vau,
     tls,
     trustRootPem: tls.rootPem,

@@ -138,7 +138,7 @@ async function handleVau(rc: RequestContext, deps: VauEndpointDeps): Promise<Htt
     innerResponse = innerParseError(e);
   }
   if (parsed) {
-    const result = await deps.router.dispatch(parsed, inner.accessToken);
+    const result = await deps.router.dispatch(parsed, inner.accessToken, { erpUser: user, userAgent: headerValue('user-agent') });
     innerResponse = result.response;
     Object.assign(outerHeaders, result.outerHeaders);
     if (result.auth) {

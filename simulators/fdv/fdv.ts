@@ -337,13 +337,13 @@ export class Fdv {
     const list = Array.isArray(tokens) ? (tokens as readonly ERezeptToken[]) : [tokens as ERezeptToken];
     if (list.length === 0) throw new FdvUsageError('sendToPharmacy: give at least one token');
     const out: ErpMessage[] = [];
-    for (const token of list) out.push(await this.postCommunication(buildDispReq({ token, telematikId, ...(payload ? { payload } : {}) }), token.prescriptionId));
+    for (const token of list) out.push(await this.postCommunication(buildDispReq({ token, telematikId, ...(payload ? { payload } : {}) }), token));
     return out;
   }
 
   /** UC 3.3: sends a prescription (token) and a text to a representative (KVNR). */
   async sendToRepresentative(token: ERezeptToken, kvnr: string, text: string): Promise<ErpMessage> {
-    return this.postCommunication(buildRepresentativeMessage({ token, kvnr, text }), token.prescriptionId);
+    return this.postCommunication(buildRepresentativeMessage({ token, kvnr, text }), token);
   }
 
   /**
@@ -396,9 +396,17 @@ export class Fdv {
 
   // ------------------------------------------------------------------ internals
 
-  private async postCommunication(resource: FhirResource, prescriptionId: string): Promise<ErpMessage> {
+  /**
+   * POST /Communication. A representative (the token is not one of this insured's own prescriptions)
+   * proves the right to pass it on with the AccessCode in `X-AccessCode` (A_20885-03); the owner does not.
+   */
+  private async postCommunication(resource: FhirResource, token: ERezeptToken): Promise<ErpMessage> {
+    const prescriptionId = token.prescriptionId;
+    const held = this.held.get(prescriptionId);
+    const own = !!held && !held.asRepresentative;
     const body = serializeFhirJson(resource);
-    const r = await this.call('POST /Communication', 'POST', '/Communication', { body, idempotent: false }, prescriptionId);
+    const headers: Record<string, string> = own ? {} : { 'X-AccessCode': token.accessCode };
+    const r = await this.call('POST /Communication', 'POST', '/Communication', { headers, body, idempotent: false }, prescriptionId);
     if (r.status !== 201 && r.status !== 200) throw errorOfAnswer('POST /Communication', r, prescriptionId);
     return readMessage(this.parse(r, 'POST /Communication', prescriptionId));
   }

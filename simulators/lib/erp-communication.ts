@@ -212,12 +212,14 @@ export function readMessage(res: FhirJson): ErpMessage {
   let token: ERezeptToken | undefined;
   let prescriptionId: string | undefined;
   if (basedOn) {
-    const asToken = basedOn.startsWith('Task/') ? basedOn : `Task/${basedOn}`;
+    // the Fachdienst answers reads with the leading slash ("/Task/<id>/$accept?ac=…", as production)
+    const ref = basedOn.replace(/^\/+/, '');
+    const asToken = ref.startsWith('Task/') ? ref : `Task/${ref}`;
     try {
       token = parseToken(asToken);
       prescriptionId = token.prescriptionId;
     } catch {
-      const m = /^(?:Task\/)?(\d{3}(?:\.\d{3}){4}\.\d{2})(?:[/?].*)?$/.exec(basedOn);
+      const m = /^\/?(?:Task\/)?(\d{3}(?:\.\d{3}){4}\.\d{2})(?:[/?].*)?$/.exec(basedOn);
       if (m) prescriptionId = m[1];
     }
   }

@@ -399,12 +399,10 @@ When(
     const fdv = await appOf(this, rep);
     const token = fdv.receivedTokens().at(-1);
     if (!token) throw new TestDefectError(`${rep} has received no E-Rezept-Token by message in this scenario`);
-    if (withOrWithout === "ohne den") {
-      const out = await attemptMessage(this, () => fdv.sendToPharmacy(token, identOf(pharmacy), dispReqPayload(rep, 'Abholung')));
-      if (out?.[0]) msgState(this).sent.push({ from: rep, to: pharmacy, message: out[0] });
-      return;
-    }
-    const a = await rawRequest(this, rep, 'POST', '/Communication', { body: buildDispReq({ token, telematikId: identOf(pharmacy), payload: dispReqPayload(rep, 'Abholung') }), headers: { 'X-AccessCode': token.accessCode }, operation: 'POST /Communication' });
+    // raw requests through the representative's VAU channel, with and without the header (the simulated
+    // FdV itself always sends it for a prescription it holds as representative: test/unit/fdv)
+    const headers: Record<string, string> = withOrWithout === 'mit dem' ? { 'X-AccessCode': token.accessCode } : {};
+    const a = await rawRequest(this, rep, 'POST', '/Communication', { body: buildDispReq({ token, telematikId: identOf(pharmacy), payload: dispReqPayload(rep, 'Abholung') }), headers, operation: 'POST /Communication' });
     keepPosted(this, rep, pharmacy, a);
   },
 );
@@ -464,7 +462,8 @@ When('die {string} die per Nachricht zugewiesenen E-Rezepte annimmt', async func
   const avs = await pharmacyOf(this, pharmacy);
   const results = await avs.messages.acceptReceived();
   const s = msgState(this);
-  for (const r of results) {
+  const mine = new Set(erpState(this).prescriptions.map((p) => p.taskId));
+  for (const r of results.filter((x) => mine.has(x.message.prescriptionId ?? ''))) {
     if (r.accepted) s.accepted.push({ prescriptionId: r.accepted.taskId, secret: r.accepted.secret, status: String(r.accepted.task.status) });
     else if (r.error) throw new EnvironmentError(`${pharmacy} could not accept ${r.message.prescriptionId}: ${r.error.message}`);
   }
@@ -476,7 +475,9 @@ When(
     const avs = await pharmacyOf(this, pharmacy);
     // UC 4.7: the recipient is the sender of the original message (the DispReq the pharmacy received)
     const got = msgState(this).received.get(loadPersona(pharmacy).name) ?? [];
-    const original = [...got].reverse().find((r) => r.message.kind === 'DispReq' && (!insuredArg || r.message.sender?.value === identOf(insuredArg)));
+    // the DispReq this scenario sent to the pharmacy (the Fachdienst is shared by all scenarios of a run)
+    const ids = msgState(this).sent.filter((x) => identOf(x.to) === identOf(pharmacy) && (!insuredArg || identOf(x.from) === identOf(insuredArg))).map((x) => x.message.id);
+    const original = [...got].reverse().find((r) => r.message.kind === 'DispReq' && ids.includes(r.message.id));
     if (!original?.message.sender || !original.message.prescriptionId) throw new TestDefectError(`${pharmacy} has received no DispReq${insuredArg ? ` of ${insuredArg}` : ''} to answer`);
     const to = original.message.sender.value;
     const m = await attemptMessage(this, () =>
@@ -583,7 +584,9 @@ Then('erhält {string} die Nachricht von {string} mit dem E-Rezept-Token und dem
   const list = listingOf(this, rep);
   const rx = lastPrescriptionOf(this, insured);
   const fdv = fdvOf(this, rep);
-  const got = list.find((m) => m.kind === 'Representative' && m.sender?.value === identOf(insured));
+  // the Fachdienst is shared by all scenarios of a run: the message this scenario sent, by its id
+  const sentId = lastSent(this, insured, rep).message.id;
+  const got = list.find((m) => m.id === sentId);
   await verify('A_18870', `${rep} ruft die an sie/ihn adressierte Nachricht von ${insured} ab (GET /Communication)`, () => {
     assert.ok(got, `messages of ${rep}: ${list.map((m) => `${m.kind} ${m.sender?.value}`).join(', ')}`);
     assert.equal(got.recipient?.value, identOf(rep));
@@ -600,7 +603,8 @@ Then('erhält {string} die Nachricht von {string} mit dem E-Rezept-Token und dem
 Then('erhält {string} die Antwort der {string} mit dem Abholcode {string}', async function (this: TiWorld, insured: string, pharmacy: string, code: string) {
   const list = listingOf(this, insured);
   const rx = lastPrescriptionOf(this, insured);
-  const got = list.find((m) => m.kind === 'Reply' && m.sender?.value === identOf(pharmacy));
+  const sentId = lastSent(this, pharmacy, insured).message.id;
+  const got = list.find((m) => m.id === sentId);
   await verify('A_18870', `${insured} ruft die Antwort der ${pharmacy} ab (GET /Communication) und der Fachdienst vermerkt den Abruf`, () => {
     assert.ok(got, `messages of ${insured}: ${list.map((m) => `${m.kind} ${m.sender?.value}`).join(', ')}`);
     assert.equal(got.recipient?.value, identOf(insured));

@@ -24,6 +24,7 @@ import { verify } from '../verify';
 import type { TiWorld } from '../world';
 import { appOf, identOf, lastPrescriptionOf, msgState, pharmacyOf, rawRequest, type LoggedAnswer } from './nachrichten.steps';
 import { loadRuDump, type RuDump } from './ru-dump';
+import { scenarioSince } from './fdv-support';
 import { erpState, openPvs } from './support';
 
 const MEDICATION: KbvMedication = { kind: 'pzn', pzn: '06313728', name: 'Ibuprofen AL 400 mg', normSize: 'N1', ingredient: { name: 'Ibuprofen', strength: { value: 400, unit: 'mg' } } };
@@ -85,10 +86,19 @@ Given(
   },
 );
 
+/**
+ * GET /Task narrowed to what changed since this scenario began: the Fachdienst is shared by all
+ * scenarios of a run (and keeps its data between runs), so an unfiltered first page may not hold
+ * this scenario's prescriptions. The filter changes nothing of what the dump comparison checks.
+ */
+function ownTasksSinceScenarioStart(world: TiWorld): string {
+  return `/Task?modified=ge${encodeURIComponent(scenarioSince(world).toISOString().replace(/\.\d{3}Z$/, 'Z'))}`;
+}
+
 // ---------------------------------------------------------------------------------------------- When: insured
 
 When(/^"([^"]+)" (?:ihre|seine) E-Rezepte in der App anzeigt$/, async function (this: TiWorld, insured: string) {
-  await rawRequest(this, insured, 'GET', '/Task', { operation: 'GET /Task' });
+  await rawRequest(this, insured, 'GET', ownTasksSinceScenarioStart(this), { operation: 'GET /Task' });
 });
 
 When(/^"([^"]+)" (?:ihr|sein) letztes E-Rezept in der App anzeigt$/, async function (this: TiWorld, insured: string) {
@@ -100,7 +110,7 @@ When(
   async function (this: TiWorld, insured: string, rep: string) {
     // as the app does it: the token from the insured's own listing (UC 3.1), then the message (UC 3.3)
     const rx = lastPrescriptionOf(this, insured);
-    const list = await rawRequest(this, insured, 'GET', '/Task', { operation: 'GET /Task' });
+    const list = await rawRequest(this, insured, 'GET', ownTasksSinceScenarioStart(this), { operation: 'GET /Task' });
     const ac = accessCodeOf(taskIn(list, rx.taskId));
     if (!ac) throw new EnvironmentError(`the insured's listing has no AccessCode for ${rx.taskId}`);
     const a = await rawRequest(this, insured, 'POST', '/Communication', {
@@ -115,7 +125,7 @@ When(
   /^"([^"]+)" (?:ihr|sein) letztes E-Rezept per Nachricht der "([^"]+)" zuweist$/,
   async function (this: TiWorld, insured: string, pharmacy: string) {
     const rx = lastPrescriptionOf(this, insured);
-    const list = await rawRequest(this, insured, 'GET', '/Task', { operation: 'GET /Task' });
+    const list = await rawRequest(this, insured, 'GET', ownTasksSinceScenarioStart(this), { operation: 'GET /Task' });
     const ac = accessCodeOf(taskIn(list, rx.taskId));
     if (!ac) throw new EnvironmentError(`the insured's listing has no AccessCode for ${rx.taskId}`);
     const a = await rawRequest(this, insured, 'POST', '/Communication', {

@@ -16,8 +16,10 @@ import assert from 'node:assert/strict';
 import { Then, When, type DataTable } from '@cucumber/cucumber';
 import { loadPersona, type EgkPersona, type SmcbPersona } from '../../cards';
 import type { Avs } from '../../simulators/avs/avs';
+import { buildDispReq, readMessage, type ErpMessage } from '../../simulators/lib/erp-communication';
+import { parseToken, type ERezeptToken } from '../../simulators/lib/erezept-token';
 import type { Fdv } from '../../simulators/fdv/fdv';
-import { parseFhir, type FhirJson } from '../../simulators/lib/fhir';
+import { parseFhir, serializeFhirJson, type FhirJson } from '../../simulators/lib/fhir';
 import type { Pvs } from '../../simulators/pvs/pvs';
 import type { KbvMedication } from '../../simulators/lib/kbv-bundle';
 import { idpState } from '../idp/support';
@@ -79,6 +81,20 @@ async function call<T>(world: TiWorld, operation: string, user: string, fn: () =
   }
 }
 
+/**
+ * The E-Rezept-Token in a message's basedOn. The Fachdienst answers it on GET /Communication in production's
+ * read form "/Task/<id>/$accept?ac=…"; readMessage (simulators/lib/erp-communication.ts) only takes "Task/…"
+ * or "<id>/…" and leaves `token` empty for it, so the leading "/" is dropped here (reported as an open point).
+ */
+function tokenIn(m: ErpMessage): ERezeptToken | undefined {
+  if (m.token) return m.token;
+  try {
+    return m.basedOn ? parseToken(m.basedOn.replace(/^\/+/, '')) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Takes the eGK of an insured out again (the pharmacy needs the reader); the app is closed first. */
 async function logOutAndPull(world: TiWorld, insured: string): Promise<void> {
   const name = loadPersona(insured).name;
@@ -108,8 +124,8 @@ When('{string} ruft in der App das CapabilityStatement des Fachdienstes ab', asy
  * accepted, returned, accepted again, closed (receipt), its receipt read again and finally deleted by the
  * insured, the third accepted and deleted by the pharmacy — and the messages: the insured assigns the third
  * to the pharmacy and sends the second to the representative, the representative reads it, passes it to the
- * pharmacy and takes her message back, the pharmacy reads, replies and deletes its reply, the insured reads
- * and deletes.
+ * pharmacy and takes her message back, the insured reads her messages and deletes the one to the
+ * representative, the pharmacy reads, replies and deletes its reply.
  */
 When(
   'die Ärztin {string}, die {string}, {string} und ihre Vertreterin {string} führen jede Operation ihrer Nutzergruppe einmal aus',
@@ -139,24 +155,44 @@ When(
       if (!list.items.some((t) => t.taskId === toDispense.taskId)) throw new EnvironmentError(`GET /Task of ${insured} does not list ${toDispense.taskId}`);
       await app.getPrescription(toDispense.taskId);
     });
-    await call(this, 'E-Rezept-Nachricht einstellen', I, async () => {
+    const sent = await call(this, 'E-Rezept-Nachricht einstellen', I, async () => {
       await app.sendToPharmacy(toAbort.token, telematikId, { version: 1, supplyOptionsType: 'onPremise' });
-      await app.sendToRepresentative(toDispense.token, kvnrOf(representative), 'Kannst du das Rezept für mich einlösen?');
+      return app.sendToRepresentative(toDispense.token, kvnrOf(representative), 'Kannst du das Rezept für mich einlösen?');
     });
+    const sentId = sent?.id;
+    if (!sentId) throw new EnvironmentError(`the message of ${insured} to ${representative} has no id`);
     const inbox = await call(this, 'E-Rezept-Nachrichten abrufen', R, () => rep.messages());
-    const token = rep.receivedTokens().find((t) => t.prescriptionId === toDispense.taskId);
-    if (!inbox || !token) throw new EnvironmentError(`${representative} received no E-Rezept-Token for ${toDispense.taskId}`);
-    const passedOn = await call(this, 'E-Rezept-Nachricht einstellen', R, () => rep.sendToPharmacy(token, telematikId, { version: 1, supplyOptionsType: 'onPremise' }));
-    const own = passedOn?.[0]?.id;
+    const token = inbox?.items.map(tokenIn).find((t) => t?.prescriptionId === toDispense.taskId);
+    if (!token) throw new EnvironmentError(`${representative} received no E-Rezept-Token for ${toDispense.taskId}`);
+    // A_20885-03: a representative sends the AccessCode also as X-AccessCode, which Fdv.sendToPharmacy does not
+    // set: the DispReq goes through her app's VAU channel as the app would send it (reported as an open point)
+    const passedOn = await call(this, 'E-Rezept-Nachricht einstellen', R, async () => {
+      const body = serializeFhirJson(buildDispReq({ token, telematikId, payload: { version: 1, supplyOptionsType: 'onPremise' } }));
+      const r = await rep.fachdienst.request('POST', '/Communication', { headers: { Accept: 'application/fhir+json', 'Content-Type': 'application/fhir+json; charset=utf-8', 'X-AccessCode': token.accessCode }, body });
+      state(this).calls.push({ operation: 'E-Rezept-Nachricht einstellen', user: R, ok: r.status === 201, status: r.status, detail: `POST /Communication ${r.status}` });
+      return r.status === 201 ? readMessage(parseFhir(r.text(), r.headers['content-type'])) : undefined;
+    });
+    state(this).calls.splice(state(this).calls.length - 1, 1); // the raw call logged itself with its status
+    const own = passedOn?.id;
     if (!own) throw new EnvironmentError(`the message of ${representative} has no id`);
     await call(this, 'E-Rezept-Nachricht löschen', R, () => rep.deleteMessage(own));
+    // the insured's own messages (before the pharmacy redeems: messages about a redeemed E-Rezept are deleted, A_18870)
+    const mine = await call(this, 'E-Rezept-Nachrichten abrufen', I, () => app.messages());
+    if (mine && !mine.items.some((m) => m.id === sentId)) throw new EnvironmentError(`GET /Communication of ${insured} does not list her message ${sentId}`);
+    await call(this, 'E-Rezept-Nachricht löschen', I, () => app.deleteMessage(sentId));
     await logOutAndPull(this, representative);
 
     // Abgebender
     const avs: Avs = await createAvs(this, { pharmacy });
     const received = await call(this, 'E-Rezept-Nachrichten abrufen', A, () => avs.messages.receive());
-    if (!received?.some((m) => m.token?.prescriptionId === toAbort.taskId)) throw new EnvironmentError(`${pharmacy} received no DispReq for ${toAbort.taskId}`);
-    avs.remember(toDispense.token);
+    const assigned = received?.map((m) => tokenIn(m.message)).find((t) => t?.prescriptionId === toAbort.taskId);
+    if (!assigned) throw new EnvironmentError(`${pharmacy} received no DispReq for ${toAbort.taskId}`);
+    avs.remember(assigned); // the insured's assignment by message
+    avs.remember(toDispense.token); // the representative's came too; the insured also shows the code at the counter
+    const reply = await call(this, 'E-Rezept-Nachricht einstellen', A, () => avs.messages.reply(toAbort.taskId, kvnrOf(insured), { version: 1, supplyOptionsType: 'onPremise', info_text: 'Wir haben Ihr Rezept erhalten.' }));
+    if (!reply?.id) throw new EnvironmentError(`the reply of ${pharmacy} has no id`);
+    const replyId = reply.id;
+    await call(this, 'E-Rezept-Nachricht löschen', A, () => avs.messages.delete(replyId));
     const log = (names: string[]) => ({ answers: avs.answers, names });
     await call(this, 'E-Rezept durch Abgebenden abrufen', A, () => avs.accept(toDispense.taskId), log(['$accept']));
     await call(this, 'E-Rezept durch Abgebenden zurückgeben', A, () => avs.reject(toDispense.taskId), log(['$reject']));
@@ -165,17 +201,8 @@ When(
     await call(this, 'Quittung erneut abrufen', A, () => avs.receipt(toDispense.taskId), log(['GET Task']));
     await avs.accept(toAbort.taskId);
     await call(this, 'E-Rezept durch Abgebenden löschen', A, () => avs.abort(toAbort.taskId), log(['$abort']));
-    const reply = await call(this, 'E-Rezept-Nachricht einstellen', A, () => avs.messages.reply(toAbort.taskId, kvnrOf(insured), { version: 1, supplyOptionsType: 'onPremise', info_text: 'Wir haben Ihr Rezept erhalten.' }));
-    if (!reply?.id) throw new EnvironmentError(`the reply of ${pharmacy} has no id`);
-    const replyId = reply.id;
-    await call(this, 'E-Rezept-Nachricht löschen', A, () => avs.messages.delete(replyId));
 
     // Versicherter: the rest
-    const mine = await call(this, 'E-Rezept-Nachrichten abrufen', I, () => app.messages());
-    const sentByMe = mine?.items.find((m) => m.sender?.value === kvnrOf(insured) && m.id);
-    if (!sentByMe?.id) throw new EnvironmentError(`GET /Communication of ${insured} lists no message of her own`);
-    const sentId = sentByMe.id;
-    await call(this, 'E-Rezept-Nachricht löschen', I, () => app.deleteMessage(sentId));
     await call(this, 'E-Rezept durch Versicherten löschen', I, () => app.delete(toDispense.taskId));
     await call(this, 'Zugriffsprotokolleinträge durch Versicherten abrufen', I, async () => {
       const log = await app.auditEvents({ prescriptionId: toDispense.taskId });

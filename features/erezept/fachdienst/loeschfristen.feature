@@ -39,7 +39,7 @@ Funktionalität: Löschfristen des E-Rezept-Fachdienstes
     @TCID:ERP_LF_004
     Beispiele: gelöscht
       | Status   | Frist   | davor  | danach  |
-      | gelöscht | 10 Tage | 11 Tage | 12 Tage |
+      | gelöscht | 10 Tage | 9 Tage | 11 Tage |
 
   @TCID:ERP_LF_005 @AFO-ID:A_18525 @TESTFALL:positiv
   Szenario: Ein offenes E-Rezept wird 10 Tage nach dem Ende seiner Gültigkeit gelöscht

@@ -189,3 +189,24 @@ test('readTask: a Task of a direct assignment (169) has no AccessCode', () => {
   assert.equal(t.flowType, '169');
   assert.equal(t.accessCode, undefined);
 });
+
+test('UC 3.3 as representative: a DispReq for a prescription held for someone else carries X-AccessCode; the own one does not; read references with a leading slash', async () => {
+  const own = insuredTask(id(20), JONAS, { accessCode: ac(20) });
+  const sentBack = (req: { opts: { body?: Buffer | string } }) => ({ status: 201, body: JSON.stringify({ ...JSON.parse(String(req.opts.body)), id: 'c2' }), headers: { 'content-type': 'application/fhir+json' } });
+  const fd = new ScriptedFachdienst([
+    jsonReply(200, taskBundle(own, kbvBundle(id(20)))),
+    sentBack,
+    sentBack,
+    jsonReply(200, searchset([{ resourceType: 'Communication', id: 'm2', basedOn: [{ reference: `/Task/${id(21)}/$accept?ac=${ac(21)}` }], recipient: [{ identifier: { system: 'http://fhir.de/sid/gkv/kvid-10', value: JONAS } }], payload: [{ contentString: 'bitte' }] }])),
+  ]);
+  const fdv = await offlineFdv(fd);
+  await fdv.getPrescription(id(20));
+  await fdv.sendToPharmacy(fdv.token(id(20)), '3-SMC-B-Testkarte-883110000116873');
+  const foreign = { prescriptionId: id(21), accessCode: ac(21) };
+  await fdv.sendToPharmacy(foreign, '3-SMC-B-Testkarte-883110000116873');
+  const header = (i: number) => Object.entries(fd.requests[i].opts.headers ?? {}).find(([k]) => k.toLowerCase() === 'x-accesscode')?.[1];
+  assert.equal(header(1), undefined, 'the owner sends no X-AccessCode');
+  assert.equal(header(2), ac(21), 'the representative proves the right with X-AccessCode');
+  const inbox = await fdv.messages();
+  assert.deepEqual(inbox.items[0].token, foreign, '"/Task/<id>/$accept?ac=…" (production read form) is read as the token');
+});
