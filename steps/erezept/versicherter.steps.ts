@@ -112,7 +112,16 @@ Then('sieht {string} genau die für sie/ihn ausgestellten E-Rezepte mit Status u
   const issued = issuedFor(this, insured);
   await verifyAll(this, ['A_18506', 'A_18868'], 'Das FdV lädt alle E-Rezepte des Versicherten (GET /Task seitenweise, GET /Task/<id>) und nur diese', () => {
     assert.ok(got, 'no download in this scenario');
-    assert.deepEqual(got.items.map((h) => h.taskId).sort(), issued.map((r) => r.taskId).sort());
+    // the Fachdienst is shared by the whole run: the listing (narrowed to "modified since this scenario
+    // began", second precision) may hold a prescription of an earlier scenario, but every one listed must
+    // be this insured's, none of another insured's, and all issued in this scenario must be there
+    const listed = got.items.map((h) => h.taskId);
+    for (const r of issued) assert.ok(listed.includes(r.taskId), `${r.taskId} issued in this scenario is missing`);
+    const kvnr = kvnrOf(insured);
+    for (const h of got.items) assert.equal(h.kvnr, kvnr, `${h.taskId} of ${h.kvnr} was listed for ${kvnr}`);
+    const othersIssued = erpState(this).prescriptions.filter((p) => p.kvnr !== kvnr).map((p) => p.taskId);
+    assert.ok(othersIssued.length > 0, 'the scenario must issue a prescription for another insured too');
+    for (const id of othersIssued) assert.ok(!listed.includes(id), `another insured's prescription ${id} was listed`);
     assert.ok(got.pages >= 2 || issued.length <= 1, `the listing came in ${got.pages} page(s)`);
     for (const h of got.items) assert.equal(h.status, 'ready');
   });

@@ -80,7 +80,7 @@ Funktionalität: UC 3.3 – Nachricht durch Versicherten übermitteln
     Wenn "Erika Mustermann" das letzte E-Rezept mit dem Text "Für dich" an "Jonas Keller" schickt
     Dann lehnt der Fachdienst die Nachricht mit 400 und dem Text "KVNR verification identities may not access information from insurants and vice versa" ab
 
-  @TCID:ERP_UC33_010 @TESTFALL:negativ @AFO-ID:A_18851
+  @TCID:ERP_UC33_010 @TESTFALL:negativ @AFO-ID:A_18851 @AFO-ID:A_18869
   Szenario: Ein Vertreter kann das erhaltene E-Rezept nur mit dem AccessCode im Header einer Apotheke zuweisen
     Angenommen die Ärztin "Dr. Hanna Ebert" hat für "Jonas Keller" 1 E-Rezept ausgestellt
     Und "Jonas Keller" ist mit der eGK in der E-Rezept-App angemeldet
