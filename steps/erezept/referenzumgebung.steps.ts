@@ -428,15 +428,15 @@ When('{string} ruft die Dispensierinformationen zu dem E-Rezept in der App ab', 
  * $close, as its AVS sent it): as many MedicationDispenses, each for this E-Rezept and this insured, from
  * this pharmacy, handed over on the day sent, with the package (PZN, Normgröße, batch) sent.
  */
-async function checkLastProvided(world: TiWorld, insured: string, pharmacy: string, a: Answer, description: string): Promise<void> {
+async function checkLastProvided(world: TiWorld, insured: string, pharmacy: string, a: Answer, description: string, afo = 'A_19140'): Promise<void> {
   const rx = lastRx(world);
   const avs = avsOf(world, pharmacy);
   const provided = avs.get(rx.taskId)?.dispensation;
   if (!provided?.length) throw new TestDefectError(`${pharmacy} provided no dispensing information in this scenario`);
   const kvnr = (loadPersona(insured) as { insurance?: { kvnr?: string } }).insurance?.kvnr;
   const got = dispensesIn(a);
-  await verify('A_19140', description, () => {
-    assert.equal(a.status, 200, `GET /MedicationDispense answered ${a.status} ${a.texts.join('; ')}`);
+  await verify(afo, description, () => {
+    assert.equal(a.status, 200, `${a.operation} answered ${a.status} ${a.texts.join('; ')}`);
     assert.equal(got.length, provided.length, `${got.length} MedicationDispense(s) listed, the pharmacy provided ${provided.length} last`);
     got.forEach(({ dispense, medication }, i) => {
       const sent = provided[i];
@@ -462,6 +462,25 @@ Then('kann {string} keine Dispensierinformation zu dem E-Rezept mehr abrufen', a
     assert.equal(a.body?.resourceType, 'Bundle');
     assert.deepEqual(dispensesIn(a).map((d) => d.dispense.id), []);
   });
+});
+
+const READ_TASK_WITH_OUTPUT = 'GET /Task/<id>?_include=output (Versicherte)';
+
+/** A_19141 (TAB_SYSLERP_058): the dispensing information of one E-Rezept together with its Task. */
+When('{string} ruft das E-Rezept mit seinen Dispensierinformationen in der App ab', async function (this: TiWorld, insured: string) {
+  await insuredRead(this, insured, READ_TASK_WITH_OUTPUT, `/Task/${lastRx(this).taskId}?_include=output`);
+});
+
+Then('enthält die Antwort das E-Rezept von {string} und genau die Dispensierinformation der {string}', async function (this: TiWorld, insured: string, pharmacy: string) {
+  const a = lastRead(this, READ_TASK_WITH_OUTPUT);
+  const rx = lastRx(this);
+  const tasks = ((a.body?.entry as FhirJson[] | undefined) ?? []).map((e) => e.resource as FhirJson).filter((r) => r?.resourceType === 'Task');
+  await verify('A_19141', `GET /Task/<id>?_include=output liefert der Versicherten den Task des E-Rezepts im Bundle`, () => {
+    assert.equal(a.status, 200, `${a.operation} answered ${a.status} ${a.texts.join('; ')}`);
+    assert.deepEqual(tasks.map((t) => t.id), [rx.taskId]);
+    assert.equal(tasks[0]?.status, 'completed');
+  });
+  await checkLastProvided(this, insured, pharmacy, a, `GET /Task/<id>?_include=output enthält genau die von ${pharmacy} abgegebene Dispensierinformation`, 'A_19141');
 });
 
 /** The dump's "Und hat der Versicherte … genau 1 Medikament erhalten" (no answer recorded): the app reads the dispense. */

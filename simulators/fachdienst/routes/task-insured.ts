@@ -107,6 +107,11 @@ function patientConfirmation(ctx: FhirRouteContext, task: TaskRecord): FhirResou
   return bundle;
 }
 
+/** `_include=output` (TAB_SYSLERP_058) or the FHIR spelling `_include=Task:output`. */
+function includesOutput(req: FhirRequest): boolean {
+  return req.query.getAll('_include').some((v) => v.split(',').some((x) => x.trim() === 'output' || x.trim() === 'Task:output'));
+}
+
 export async function getTaskForInsured(req: FhirRequest, ctx: FhirRouteContext): Promise<FhirResponse> {
   const task = loadTaskForInsured(req, ctx);
   const kvnr = task.kvnr;
@@ -121,10 +126,26 @@ export async function getTaskForInsured(req: FhirRequest, ctx: FhirRouteContext)
   const entry: FhirJson[] = [{ fullUrl: self, resource: renderTaskForInsured(task, req.auth, ctx) }];
   const confirmation = patientConfirmation(ctx, task);
   if (confirmation) entry.push({ fullUrl: `urn:uuid:${documentId(task, 2)}`, resource: confirmation });
+  // A_19141: GET /Task/<id>?_include=output adds the dispensing information (MedicationDispense, Medication)
+  if (includesOutput(req)) {
+    for (const b of ctx.store.binariesOfTask(task.id, 'medication-dispense')) {
+      const resource = JSON.parse(b.data.toString('utf8')) as FhirJson;
+      // as GET /MedicationDispense: the dispense by its URL, the Medication as urn:uuid (its medicationReference)
+      const fullUrl = resource.resourceType === 'Medication' ? `urn:uuid:${String(resource.id)}` : `${ctx.baseUrl}/${String(resource.resourceType)}/${String(resource.id)}`;
+      entry.push({ fullUrl, resource });
+    }
+  }
   ctx.store.transaction(() => auditWorkflow(ctx.store, { event: representative ? 'GET_Task_id_representative' : 'GET_Task_id_insurant', kvnr, taskId: task.id, auth: req.auth }));
   const bundle: FhirResource = { resourceType: 'Bundle', id: crypto.randomUUID(), type: 'collection', timestamp: fhirInstant(ctx.clock.now()), link: [{ relation: 'self', url: self }], entry };
   const s = serialize(bundle, req.format);
   return { status: 200, body: s.body, contentType: s.contentType };
+}
+
+/** The insured's flow-type rule of $abort; task.ts calls it before its in-progress rule (production's order). */
+export function checkInsuredMayAbortFlowType(task: TaskRecord): void {
+  if (DIRECT_ASSIGNMENT_FLOW_TYPES.includes(task.flowType) && task.status !== 'completed') {
+    throw new FhirError(403, 'Abort for patient in workflow types 169 / 209 only allowed for completed Task');
+  }
 }
 
 /**
@@ -133,12 +154,6 @@ export async function getTaskForInsured(req: FhirRequest, ctx: FhirRouteContext)
  * (A_20547). 169/209 only when completed (A_22102). Deletes personal and medical data as the
  * prescriber's abort does (A_18820, A_19027): binaries, KVNR, AccessCode, Secret, owner, prescriber.
  */
-export function checkInsuredMayAbortFlowType(task: TaskRecord): void {
-  if (DIRECT_ASSIGNMENT_FLOW_TYPES.includes(task.flowType) && task.status !== 'completed') {
-    throw new FhirError(403, 'Abort for patient in workflow types 169 / 209 only allowed for completed Task');
-  }
-}
-
 export async function abortTaskByInsured(req: FhirRequest, ctx: FhirRouteContext, task: TaskRecord): Promise<FhirResponse> {
   checkInsuredMayAbortFlowType(task);
   const kvnr = task.kvnr;
