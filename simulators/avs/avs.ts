@@ -33,6 +33,8 @@ import { VauClient, VauClientError, type VauResponse } from '../lib/vau-client';
 import { createPracticeAuthn } from './authn';
 import { AvsMessages } from './messages';
 import { importTokenFile } from './token-import';
+export type { FachdienstAnswer } from '../lib/fachdienst-answer';
+import { outcomeTextsOf, type FachdienstAnswer } from '../lib/fachdienst-answer';
 
 export const AVS_USER_AGENT = 'ti-harness-avs/1.0';
 
@@ -129,17 +131,6 @@ export class FachdienstRefusal extends Error {
   }
 }
 
-/** The last answer of the Fachdienst to this AVS: operation, HTTP status and OperationOutcome texts (for display and diagnosis). */
-export interface FachdienstAnswer {
-  operation: string;
-  status: number;
-  /** OperationOutcome issue texts (details.text, else diagnostics); empty for other resources. */
-  texts: string[];
-  /** OperationOutcome issue diagnostics, where given. */
-  diagnostics: string[];
-  /** When the answer arrived (process.hrtime in ns, comparable across the actors of one process). */
-  at: bigint;
-}
 
 /** Bad use of the AVS (unknown task, missing secret, no pharmacist card). */
 export class AvsError extends Error {
@@ -182,15 +173,7 @@ export function statusFromOutcomeText(text: string): TaskStatus | undefined {
 }
 
 function outcomeTexts(outcome: FhirJson | undefined): string[] {
-  if (!outcome || outcome.resourceType !== 'OperationOutcome') return [];
-  return ((outcome.issue as FhirJson[] | undefined) ?? [])
-    .map((i) => ((i.details as FhirJson | undefined)?.text as string | undefined) ?? (i.diagnostics as string | undefined))
-    .filter((t): t is string => typeof t === 'string' && t.length > 0);
-}
-
-function outcomeDiagnostics(outcome: FhirJson | undefined): string[] {
-  if (!outcome || outcome.resourceType !== 'OperationOutcome') return [];
-  return ((outcome.issue as FhirJson[] | undefined) ?? []).map((i) => i.diagnostics).filter((t): t is string => typeof t === 'string' && t.length > 0);
+  return outcomeTextsOf(outcome).texts;
 }
 
 function parseBody(r: VauResponse): FhirResource | undefined {
@@ -570,7 +553,7 @@ export class Avs {
       isTransportError: (e) => e instanceof VauClientError && e.kind === 'transport',
     });
     const body = parseBody(r);
-    this.lastAnswer = { operation, status: r.status, texts: outcomeTexts(body), diagnostics: outcomeDiagnostics(body), at: process.hrtime.bigint() };
+    this.lastAnswer = { operation, status: r.status, texts: outcomeTexts(body), diagnostics: outcomeTextsOf(body).diagnostics, at: process.hrtime.bigint() };
     this.answers.push(this.lastAnswer);
     if (this.answers.length > 50) this.answers.shift();
     return r;

@@ -50,6 +50,8 @@ import { createPracticeAuthn } from './authn';
 import { FachdienstError, PvsLoginError } from './errors';
 import { assertSignedPrescription, locateHba, PrescriptionSigner, SIGNATURE_MODES, type HbaCard, type SignatureMode } from './signing';
 import { TokenStore } from './token-store';
+export type { FachdienstAnswer } from '../lib/fachdienst-answer';
+import { outcomeTextsOf, type FachdienstAnswer } from '../lib/fachdienst-answer';
 
 export const ERP_NS = {
   prescriptionId: 'https://gematik.de/fhir/erp/NamingSystem/GEM_ERP_NS_PrescriptionId',
@@ -363,14 +365,6 @@ export class Pvs {
 
 type FachdienstOperation = 'Task.$create' | 'Task.$activate' | 'Task.$abort';
 
-/** One answer of the Fachdienst to the PVS: operation, HTTP status, OperationOutcome texts and diagnostics, arrival (process.hrtime ns). */
-export interface FachdienstAnswer {
-  operation: string;
-  status: number;
-  texts: string[];
-  diagnostics: string[];
-  at: bigint;
-}
 
 interface Answer {
   status: number;
@@ -413,14 +407,7 @@ function parseTask(r: Answer, operation: string): FhirResource {
 function outcomeOf(r: Answer): { texts: string[]; diagnostics: string[] } {
   if (r.outer || !r.text) return { texts: [], diagnostics: [] };
   try {
-    const oo = parseFhir(r.text, r.contentType);
-    if (oo.resourceType !== 'OperationOutcome') return { texts: [], diagnostics: [] };
-    const issues = (oo.issue as FhirJson[] | undefined) ?? [];
-    const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
-    return {
-      texts: issues.map((i) => (i.details as FhirJson | undefined)?.text ?? i.diagnostics).filter(str),
-      diagnostics: issues.map((i) => i.diagnostics).filter(str),
-    };
+    return outcomeTextsOf(parseFhir(r.text, r.contentType));
   } catch {
     return { texts: [], diagnostics: [] };
   }

@@ -1,7 +1,8 @@
 /**
  * Steps of features/erezept/schnittstellen: which interfaces a client system uses (gemSysL_eRp
  * A_18542 TAB_SYSLERP_023 PS verordnende LEI, A_18547 TAB_SYSLERP_024 PS abgebende LEI, A_18533
- * TAB_SYSLERP_022 E-Rezept-FdV) and the AVS's token import (A_18549).
+ * TAB_SYSLERP_022 E-Rezept-FdV) and the AVS's token
+ * import (A_18549).
  *
  * The scenarios run the use cases through the simulated PVS, AVS and FdV and then read what the
  * servers recorded — never the clients' in-process state:
@@ -50,6 +51,7 @@
  * (issuer = the IDP's discovery document issuer). I_IP_Transport (the Konnektor's VPN routing) and
  * I_Directory_Query (VZD) are not observable here: the simulated TI has no Konnektor VPN and no VZD.
  */
+import type { RequestLogEntry } from '../../simulators/fachdienst/request-log';
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { loadPersona } from '../../cards';
@@ -69,23 +71,8 @@ const MEDICATION: KbvMedication = { kind: 'pzn', pzn: '06313728', name: 'Ibuprof
 
 // ---------------------------------------------------------------------------------------------- logs
 
-/** One entry of GET /__admin/requests (simulators/fachdienst/request-log.ts). */
-interface FachdienstRequest {
-  id: number;
-  time: string;
-  method: string;
-  path: string;
-  operation?: string;
-  status: number;
-  erpUser?: string;
-  userAgent?: string;
-  professionOID?: string;
-  idNummer?: string;
-  clientId?: string;
-  issuer?: string;
-  queryParams: string[];
-  accessCode: boolean;
-}
+/** One entry of GET /__admin/requests: the wire format of the admin API (type only; no simulator code runs here). */
+type FachdienstRequest = RequestLogEntry;
 
 /** One entry of GET /__admin/calls of the Konnektor. */
 interface KonnektorCall {
