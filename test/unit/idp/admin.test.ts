@@ -124,7 +124,7 @@ test('keys and certificates persist in the data directory: a restarted IDP publi
   }
 });
 
-test('environment idp section: defaults, validation, https URL of the simulated IDP; local.yaml registers the three clients', () => {
+test('environment idp section: defaults, validation, https URL of the simulated IDP; local.yaml registers the four clients', () => {
   const env = resolveEnvironment({}, 'x.yaml');
   assert.deepEqual(env.idp, DEFAULT_IDP_CONFIG);
   assert.match(env.services.idp.url, /^https:\/\/127\.0\.0\.1:8441$/);
@@ -132,6 +132,7 @@ test('environment idp section: defaults, validation, https URL of the simulated 
   assert.deepEqual(local.idp.clients.map((c) => [c.client_id, c.profile, c.sso]), [
     ['gematikTestPs', 'native', false],
     ['eRezeptApp', 'native', true],
+    ['ti-harness-kassen-app', 'native', false],
     ['ti-harness-web-pvs', 'web', false],
   ]);
   assert.deepEqual(local.idp.scopes[0].claims, [...IDENTITY_CLAIMS]);
