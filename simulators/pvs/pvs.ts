@@ -51,7 +51,7 @@ import { FachdienstError, PvsLoginError } from './errors';
 import { assertSignedPrescription, locateHba, PrescriptionSigner, SIGNATURE_MODES, type HbaCard, type SignatureMode } from './signing';
 import { TokenStore } from './token-store';
 export type { FachdienstAnswer } from '../lib/fachdienst-answer';
-import { outcomeTextsOf, type FachdienstAnswer } from '../lib/fachdienst-answer';
+import { outcomeTextsOf, warningTextsOf, type FachdienstAnswer } from '../lib/fachdienst-answer';
 
 export const ERP_NS = {
   prescriptionId: 'https://gematik.de/fhir/erp/NamingSystem/GEM_ERP_NS_PrescriptionId',
@@ -325,7 +325,8 @@ export class Pvs {
       { declaration: true },
     );
     const r = await this.call('Task.$activate', `/Task/${taskId}/$activate`, { 'X-AccessCode': accessCode }, body, taskId);
-    if (r.status !== 200) throw fachdienstError('Task.$activate', r, taskId);
+    // 252 = activated with a warning (invalid LANR/ZANR check digit): a success; the warning stays in lastAnswer/answers
+    if (r.status !== 200 && r.status !== ACTIVATED_WITH_WARNING) throw fachdienstError('Task.$activate', r, taskId);
     return parseTask(r, 'Task.$activate');
   }
 
@@ -338,7 +339,8 @@ export class Pvs {
   private async call(operation: FachdienstOperation, target: string, headers: Record<string, string>, body?: string, prescriptionId?: string): Promise<Answer> {
     this.lastAnswer = undefined;
     const answer = await this.callWithRetry(operation, target, headers, body, prescriptionId);
-    this.lastAnswer = { operation, status: answer.status, ...outcomeOf(answer), at: process.hrtime.bigint() };
+    const warnings = answer.outer ? [] : warningTextsOf(answer.headers.warning);
+    this.lastAnswer = { operation, status: answer.status, ...outcomeOf(answer), ...(warnings.length ? { warnings } : {}), at: process.hrtime.bigint() };
     this.answers.push(this.lastAnswer);
     if (this.answers.length > 50) this.answers.shift();
     return answer;
@@ -364,6 +366,9 @@ export class Pvs {
 }
 
 type FachdienstOperation = 'Task.$create' | 'Task.$activate' | 'Task.$abort';
+
+/** $activate answered "accepted with warning" (production HttpStatus::OkWarnInvalidAnr: LANR/ZANR check digit wrong). */
+const ACTIVATED_WITH_WARNING = 252;
 
 
 interface Answer {

@@ -26,6 +26,7 @@
  * | 400    | unexpected number of parameters / workflowType Parameter not given / missing workflow system / Invalid workFlowType in incoming parameters | production CreateTaskHandler |
  * | 400    | Failed to get ePrescription from requestBody / Failed to get ePrescription. Document has no data. | production ActivateTaskHandler |
  * | 400    | activate checks: workflow/activate-checks.ts                     | |
+ * | 252    | $activate succeeded (Task ready) but a Practitioner LANR/ZANR has a wrong check digit: inner header `Warning: 252 erp-server Ungültige Arztnummer (LANR oder ZANR): Die übergebene Arztnummer entspricht nicht den Prüfziffer-Validierungsregeln.`, outer header `LANR`/`ZANR: <number>`, body the Task | production ActivateTaskHandler (A_23891, A_24033 "warning" mode, A_23090) |
  */
 import * as crypto from 'node:crypto';
 import { parseSignedData } from '../../lib/cms';
@@ -37,8 +38,11 @@ import { OPERATION_ROLES } from '../roles';
 import type { TaskRecord } from '../store';
 import {
   berlinDay,
+  ACTIVATE_TEXT,
+  ACTIVATE_WARN_INVALID_ANR,
   checkBundleAgainstTask,
   expiryAndAcceptDates,
+  findInvalidAnr,
   parseAndValidateBundle,
   prescriberSignatureDigest,
   verifyPrescriptionSignature,
@@ -201,6 +205,7 @@ async function activateTask(req: FhirRequest, ctx: FhirRouteContext): Promise<Fh
   const mvo = multiplePrescriptionOf(bundle);
   checkMultiplePrescription(mvo, bundle, authoredOnOf(bundle)); // production: right after the bundle validation
   const facts = checkBundleAgainstTask(bundle, signed, task);
+  const invalidAnr = findInvalidAnr(bundle); // warning mode: activated anyway, answered with 252
   const dates = mvo?.isMvo ? mvoExpiryAndAcceptDates(mvo, facts.signingDay) : expiryAndAcceptDates(facts.signingDay, task.flowType);
   const fdSigner = loadOrIssueFdSigner(deps.pki, deps.dataDir, ctx.log);
   const confirmation = fdSigner.sign(signed.content, now);
@@ -214,7 +219,15 @@ async function activateTask(req: FhirRequest, ctx: FhirRouteContext): Promise<Fh
     auditWorkflow(ctx.store, { event: 'POST_Task_activate', kvnr: facts.kvnr, taskId: task.id, auth: req.auth });
     return t;
   });
-  return respond(200, renderTask(updated), req);
+  const answer = respond(200, renderTask(updated), req);
+  if (!invalidAnr) return answer;
+  return {
+    ...answer,
+    status: ACTIVATE_WARN_INVALID_ANR,
+    // production writes the German text as UTF-8 bytes into the header (the inner HTTP head is serialized as latin1 code units)
+    headers: { Warning: Buffer.from(`${ACTIVATE_WARN_INVALID_ANR} erp-server ${ACTIVATE_TEXT.anrChecksum}`, 'utf8').toString('latin1') },
+    outerHeaders: { [invalidAnr.kind]: invalidAnr.value },
+  };
 }
 
 async function acceptTask(req: FhirRequest, ctx: FhirRouteContext): Promise<FhirResponse> {

@@ -12,6 +12,11 @@
  *   7. signing time present; signing day (Europe/Berlin) = MedicationRequest.authoredOn (A_22487)  400
  *   8. coverage allowed and consistent with the flow type (A_22222, A_22347)     400 'Coverage "PKV" not set for flowtype 200/209'
  *   9. Patient KVNR present with a valid check digit (A_19127)                   400
+ *  10. LANR/ZANR of every Practitioner with a valid check digit (A_23891), in production's
+ *      "warning" mode (A_24031, A_24033): NOT refused — the Task is activated and the answer is
+ *      HTTP 252 with `Warning: 252 erp-server <ACTIVATE_TEXT.anrChecksum>` and the offending number
+ *      in the outer response header LANR or ZANR (A_23090). ("error" mode, A_24032 = 400 with the same
+ *      text, is not simulated.) Production checks it after the coverage and before reading the KVNR.
  *
  * Texts marked "ours" in the code are not public in production.
  */
@@ -30,6 +35,7 @@ import {
   errorsOf,
   type FhirResource,
 } from '../../lib/fhir';
+import { isValidLanr } from '../../lib/kbv-bundle';
 import { queryOcsp, verifyOcspResponse } from '../../lib/ocsp';
 import { parseCertificate, type ParsedCertificate } from '../../lib/x509';
 import { CERT_TYPE, PROFESSION } from '../../pki/oids';
@@ -59,7 +65,43 @@ export const ACTIVATE_TEXT = {
   pkvForGkvFlow: 'Coverage "PKV" not allowed for flowtype 160/169', // ours (production A_23443 text not public)
   kvnrMissing: 'Expected exactly one Patient with a KVNR in prescription bundle', // ours
   kvnrInvalid: 'KVNR check digit is invalid', // ours
+  anrChecksum: 'Ungültige Arztnummer (LANR oder ZANR): Die übergebene Arztnummer entspricht nicht den Prüfziffer-Validierungsregeln.', // production ActivateTaskHandler (A_24033)
 } as const;
+
+/** HTTP status of a $activate that succeeded with an invalid LANR/ZANR check digit (production HttpStatus::OkWarnInvalidAnr). */
+export const ACTIVATE_WARN_INVALID_ANR = 252;
+
+/** Naming systems of the Arztnummer in KBV_PR_FOR_Practitioner (ZANR: current and deprecated KZBV system). */
+export const ANR_SYSTEMS = {
+  LANR: ['https://fhir.kbv.de/NamingSystem/KBV_NS_Base_ANR'],
+  ZANR: ['https://fhir.kbv.de/NamingSystem/KBV_NS_Base_ZANR', 'http://fhir.de/NamingSystem/kzbv/zahnarztnummer'],
+} as const;
+
+/** Pseudo numbers production accepts without a check digit (prefix 555555, e.g. the Pseudo-Arztnummer of hospitals). */
+const PSEUDO_ANR_PREFIXES = ['555555'];
+
+/** LANR/ZANR check digit as production validates it: 9 digits, digit 7 = check digit over digits 1–6 (weights 4,9), or a pseudo number. */
+export function hasValidAnrChecksum(value: string): boolean {
+  return isValidLanr(value) || (/^[0-9]{9}$/.test(value) && PSEUDO_ANR_PREFIXES.some((p) => value.startsWith(p)));
+}
+
+/** An Arztnummer with an invalid check digit: which kind (= outer response header name) and its value. */
+export interface InvalidAnr {
+  kind: 'LANR' | 'ZANR';
+  value: string;
+}
+
+/** Step 10: the first Practitioner LANR, else ZANR, whose check digit is wrong (production order), or undefined. */
+export function findInvalidAnr(bundle: FhirResource): InvalidAnr | undefined {
+  for (const practitioner of bundleResources(bundle, 'Practitioner')) {
+    const ids = (practitioner.identifier as Array<{ system?: unknown; value?: unknown }> | undefined) ?? [];
+    for (const kind of ['LANR', 'ZANR'] as const) {
+      const id = ids.find((i) => (ANR_SYSTEMS[kind] as readonly string[]).includes(String(i.system)));
+      if (id && typeof id.value === 'string' && !hasValidAnrChecksum(id.value)) return { kind, value: id.value };
+    }
+  }
+  return undefined;
+}
 
 export interface SignedPrescription {
   /** The CMS as received (DER/BER bytes). */
