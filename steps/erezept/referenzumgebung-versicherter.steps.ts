@@ -19,6 +19,7 @@ import { buildDispReq, buildRepresentativeMessage, readMessage } from '../../sim
 import type { ERezeptToken } from '../../simulators/lib/erezept-token';
 import type { FhirJson } from '../../simulators/lib/fhir';
 import type { KbvMedication } from '../../simulators/lib/kbv-bundle';
+import { idpState } from '../idp/support';
 import { EnvironmentError, TestDefectError } from '../support/errors';
 import { verify } from '../verify';
 import type { TiWorld } from '../world';
@@ -94,6 +95,26 @@ Given(
 function ownTasksSinceScenarioStart(world: TiWorld): string {
   return `/Task?modified=ge${encodeURIComponent(scenarioSince(world).toISOString().replace(/\.\d{3}Z$/, 'Z'))}`;
 }
+
+/**
+ * The insured's app needs the eGK only for its IDP login (the challenge signature): afterwards its access
+ * token (renewed through the SSO token) is enough. Taking the card out frees the slot for the pharmacy's
+ * SMC-B: the pharmacy's workplace reaches slots 2 and 3 only, and slot 2 holds the eGK the environment
+ * inserts at start. Every later request of the app then shows that the login holds without the card.
+ */
+Given(
+  /^"([^"]+)" hat sich mit der eGK in der E-Rezept-App angemeldet und die eGK wieder aus dem Kartenleser genommen$/,
+  async function (this: TiWorld, insured: string) {
+    const name = loadPersona(insured).name;
+    await appOf(this, insured);
+    const inserted = idpState(this).inserted;
+    const at = inserted.indexOf(name);
+    // a card the environment inserted at start stays where it is (the scenario must not change the environment)
+    if (at < 0) throw new TestDefectError(`the eGK of ${name} was not inserted by this scenario: use an insured whose card is not inserted at start`);
+    await this.admin('cards', '/cards/remove', { persona: name });
+    inserted.splice(at, 1);
+  },
+);
 
 // ---------------------------------------------------------------------------------------------- When: insured
 
@@ -243,6 +264,16 @@ Then('zeigt die App von {string} das direkt zugewiesene E-Rezept ohne AccessCode
     assert.ok(task, `${rx.taskId} is not listed`);
     assert.equal(task.status, 'ready');
     assert.equal(accessCodeOf(task), undefined, 'the AccessCode of a direct assignment is shown to the insured');
+  });
+});
+
+Then('listet die App von {string} das gelöschte E-Rezept nicht mehr', async function (this: TiWorld, insured: string) {
+  const rx = lastPrescriptionOf(this, insured);
+  const a = lastAnswer(this, 'GET /Task');
+  await verify('A_18868', 'GET /Task liefert dem Versicherten das gelöschte E-Rezept nicht mehr', () => {
+    assert.equal(a.status, 200);
+    assert.equal(a.body?.resourceType, 'Bundle');
+    assert.equal(taskIn(a, rx.taskId), undefined, `${rx.taskId} is still listed`);
   });
 });
 

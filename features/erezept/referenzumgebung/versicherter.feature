@@ -6,6 +6,9 @@ Funktionalität: Referenzumgebung – Szenarien des Versicherten
   Nachrichten), nachgespielt mit unseren Personas: "Dr. Hanna Ebert" verordnet (statt Dr. Schraßer),
   "Jonas Keller" ist die Versicherte (statt Sina Hüllmann), "Anna Richter" der Vertreter (statt Günther
   Angermänn), "Claudia Neumann" die PKV-Versicherte, die "Apotheke am Markt" die Apotheke (statt Am Flughafen).
+  Die App braucht die eGK nur für ihre Anmeldung am IDP; wo die Apotheke den letzten freien Slot ihres
+  Arbeitsplatzes braucht (Slots 2 und 3, Slot 2 trägt die eGK von "Jonas Keller"), nimmt die PKV-Versicherte ihre
+  eGK nach der Anmeldung wieder aus dem Kartenleser.
   Die App spricht über ihren VAU-Kanal mit dem Fachdienst; jede Antwort, die die Aufzeichnung festhält, wird
   mit Status und OperationOutcome-Texten gegen die Aufzeichnung geprüft (Schrittnummer = Nummer der Datei).
 
@@ -13,10 +16,6 @@ Funktionalität: Referenzumgebung – Szenarien des Versicherten
   - löschen_der_pkv_abrechnungsinformationen_durch_den_versicherten, markieren_des_pkv_abgabedatensatzes_durch_versicherten,
     pkv_abrechnungsinformationen_löschen__wenn_die_einwilligung_vom_versicherten_widerrufen_wird: ChargeItem, Consent
     und PKV-Abrechnungsinformationen gehören nicht zu dieser Schnittstelle.
-  - löschen_möglich_nach_der_dispensierung (WF 209): die PKV-Versicherte braucht mit ihrer eGK und die Apotheke mit
-    ihrer SMC-B je einen freien Kartenleser; im Informationsmodell der Umgebung hat der Arbeitsplatz der Apotheke
-    nur die Slots 2 und 3, Slot 2 trägt die eGK von "Jonas Keller". Das Löschen nach der Dispensierung (410 danach)
-    prüft ERP_RU_V_009 im WF 160.
 
   @RU-Dump:Versicherter/abrufen_des_e_rezepts_als_vertreter @Workflow:160
   @TCID:ERP_RU_V_001 @TESTFALL:positiv @UC:UC_3.3 @UC:UC_3.4 @UC:UC_3.6 @AFO-ID:A_18868 @AFO-ID:A_18869 @AFO-ID:A_18870 @AFO-ID:A_18781 @AFO-ID:A_18564
@@ -124,3 +123,18 @@ Funktionalität: Referenzumgebung – Szenarien des Versicherten
     Und "Jonas Keller" ist mit der eGK in der E-Rezept-App angemeldet
     Wenn "Jonas Keller" sein letztes E-Rezept per Nachricht an den Vertreter "Jonas Keller" schickt
     Dann antwortet der Fachdienst den Versicherten wie in der Referenzumgebung aufgezeichnet (Schritte 007, 009; A_18868, A_18508, A_18851)
+
+  @RU-Dump:Versicherter/löschen_möglich_nach_der_dispensierung @Workflow:209
+  @TCID:ERP_RU_V_011 @TESTFALL:positiv @UC:UC_3.1 @UC:UC_3.2 @AFO-ID:A_18507 @AFO-ID:A_18565 @AFO-ID:A_18868
+  Szenario: Löschen möglich nach der Dispensierung (WF 209)
+    Angenommen die Ärztin hat "Claudia Neumann" ein E-Rezept ausgestellt und es der "Apotheke am Markt" direkt zugewiesen
+    Und "Claudia Neumann" hat sich mit der eGK in der E-Rezept-App angemeldet und die eGK wieder aus dem Kartenleser genommen
+    Wenn die "Apotheke am Markt" das letzte E-Rezept von "Claudia Neumann" mit dem Token annimmt
+    Und die "Apotheke am Markt" das letzte E-Rezept von "Claudia Neumann" beliefert und den Workflow abschließt
+    Dann antwortet der Fachdienst den Versicherten wie in der Referenzumgebung aufgezeichnet (Schritte 007, 009; A_18507)
+    Wenn "Claudia Neumann" ihr letztes E-Rezept in der App löscht und die Antwort festhält
+    Dann bestätigt der Fachdienst das Löschen des E-Rezepts durch "Claudia Neumann" ohne Inhalt
+    Wenn "Claudia Neumann" ihre E-Rezepte in der App anzeigt
+    Und "Claudia Neumann" ihr letztes E-Rezept in der App anzeigt
+    Dann antwortet der Fachdienst den Versicherten wie in der Referenzumgebung aufgezeichnet (Schritte 010, 011; A_18868, A_18565)
+    Und listet die App von "Claudia Neumann" das gelöschte E-Rezept nicht mehr
