@@ -25,7 +25,7 @@ import type { Environment } from '../lib/config';
 import { scanERezeptPng } from '../lib/datamatrix';
 import { withErpRetry, type ErpRetryPolicy } from '../lib/erp-retry';
 import { assertAccessCode, assertPrescriptionId, type ERezeptToken } from '../lib/erezept-token';
-import { parseFhir, parseFhirXml, serializeFhirXml, type FhirJson, type FhirResource } from '../lib/fhir';
+import { parseFhirXml, serializeFhirXml, type FhirJson, type FhirResource } from '../lib/fhir';
 import { fetchPkiTrust, type IdpTrust } from '../lib/idp-client';
 import { KonnektorClient, KonnektorClientError, KonnektorFault, type KonnektorClientOptions, type VerifyDocumentResult } from '../lib/konnektor-client';
 import { buildDispensation, dispensationParameters, type Dispensation, type DispensedItem } from '../lib/medication-dispense';
@@ -35,6 +35,7 @@ import { AvsMessages } from './messages';
 import { importTokenFile } from './token-import';
 export type { FachdienstAnswer } from '../lib/fachdienst-answer';
 import { outcomeTextsOf, type FachdienstAnswer } from '../lib/fachdienst-answer';
+import { fhirBodyOf } from '../lib/fachdienst-answer';
 
 export const AVS_USER_AGENT = 'ti-harness-avs/1.0';
 
@@ -177,12 +178,7 @@ function outcomeTexts(outcome: FhirJson | undefined): string[] {
 }
 
 function parseBody(r: VauResponse): FhirResource | undefined {
-  if (!r.body.length) return undefined;
-  try {
-    return parseFhir(r.text(), r.headers['content-type']);
-  } catch {
-    return undefined;
-  }
+  return fhirBodyOf(r);
 }
 
 function identifierValue(res: FhirJson, system: string): string | undefined {

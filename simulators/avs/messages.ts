@@ -15,10 +15,11 @@
 import { buildReply, readMessage, type ErpMessage, type ReplyPayload } from '../lib/erp-communication';
 import { withErpRetry, type ErpRetryPolicy } from '../lib/erp-retry';
 import type { ERezeptToken } from '../lib/erezept-token';
-import { parseFhir, serializeFhirXml, type FhirJson } from '../lib/fhir';
+import { serializeFhirXml, type FhirJson } from '../lib/fhir';
 import { fetchAllPages } from '../lib/fhir-paging';
 import { VauClientError, type VauResponse } from '../lib/vau-client';
 import type { AcceptedPrescription, Avs } from './avs';
+import { fhirBodyOf } from '../lib/fachdienst-answer';
 
 const FHIR_XML = 'application/fhir+xml';
 
@@ -134,14 +135,7 @@ export class AvsMessages {
   }
 
   private expect(r: VauResponse, operation: string, ok: number[]): FhirJson | undefined {
-    let body: FhirJson | undefined;
-    if (r.body.length) {
-      try {
-        body = parseFhir(r.text(), r.headers['content-type']);
-      } catch {
-        body = undefined;
-      }
-    }
+    const body = fhirBodyOf(r);
     if (ok.includes(r.status)) return body;
     const texts =
       body?.resourceType === 'OperationOutcome'

@@ -2,7 +2,7 @@
  * What a client system (PVS, AVS) keeps of the Fachdienst's last answers, for display and diagnosis:
  * operation, HTTP status and the OperationOutcome's texts — one definition for every client.
  */
-import type { FhirJson } from './fhir';
+import { parseFhir, type FhirJson, type FhirResource } from './fhir';
 
 /** One answer of the Fachdienst: operation, HTTP status, OperationOutcome texts and diagnostics, arrival. */
 export interface FachdienstAnswer {
@@ -48,4 +48,14 @@ export function warningTextsOf(value: string | string[] | undefined): string[] {
     .map((v) => /^\s*\d{3}\s+\S+\s+(.*)$/.exec(v)?.[1]?.trim() ?? v.trim())
     .map((t) => (t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t))
     .filter(nonEmpty);
+}
+
+/** The FHIR resource in an inner answer of the Fachdienst, or undefined when there is no (parsable) body. */
+export function fhirBodyOf(r: { body: Buffer; text(): string; headers: Record<string, string> }): FhirResource | undefined {
+  if (!r.body.length) return undefined;
+  try {
+    return parseFhir(r.text(), r.headers['content-type']);
+  } catch {
+    return undefined;
+  }
 }

@@ -32,7 +32,7 @@ import {
   type SupplyOption,
 } from '../../simulators/lib/erp-communication';
 import type { ERezeptToken } from '../../simulators/lib/erezept-token';
-import { parseFhir, serializeFhirJson, type FhirJson, type FhirResource } from '../../simulators/lib/fhir';
+import { serializeFhirJson, type FhirJson, type FhirResource } from '../../simulators/lib/fhir';
 import type { PrescriptionResult } from '../../simulators/pvs/pvs';
 import { scenarioAfos } from '../idp/support';
 import { EnvironmentError, TestDefectError } from '../support/errors';
@@ -40,6 +40,7 @@ import { verify } from '../verify';
 import type { TiWorld } from '../world';
 import { fdvOf, openFdv } from './fdv-support';
 import { avsOf, createAvs, erpState } from './support';
+import { fhirBodyOf } from '../../simulators/lib/fachdienst-answer';
 
 // ---------------------------------------------------------------------------------------------- actors
 
@@ -204,14 +205,7 @@ export async function rawRequest(
   const transport = actorKind(actor) === 'insured' ? (await appOf(world, actor)).fachdienst : (await pharmacyOf(world, actor)).fachdienst;
   const headers: Record<string, string> = { Accept: FHIR_JSON, ...(opts.body ? { 'Content-Type': `${FHIR_JSON}; charset=utf-8` } : {}), ...(opts.headers ?? {}) };
   const r = await transport.request(method, target, { headers, ...(opts.body ? { body: serializeFhirJson(opts.body) } : {}) });
-  let body: FhirJson | undefined;
-  if (r.body.length) {
-    try {
-      body = parseFhir(r.text(), r.headers['content-type']);
-    } catch {
-      body = undefined;
-    }
-  }
+  const body = fhirBodyOf(r);
   const answer: LoggedAnswer = { operation: opts.operation ?? `${method} ${target.split('?')[0]}`, status: r.status, texts: textsOf(body), ...(body ? { body } : {}), headers: r.headers };
   const s = msgState(world);
   s.answers.push(answer);
@@ -522,7 +516,6 @@ function listingOf(world: TiWorld, actor: string): ErpMessage[] {
   return l;
 }
 
-const UC_SEND_AFOS = ['A_18508', 'A_19013'];
 const REFUSAL_AFOS = ['A_18851', 'A_20755', 'A_18869', 'A_18508', 'A_19013', 'A_20261'];
 
 function substitute(world: TiWorld, text: string, caller?: string): string {

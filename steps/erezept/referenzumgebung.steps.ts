@@ -28,6 +28,7 @@ import type { TiWorld } from '../world';
 import { openFdv } from './fdv-support';
 import { bundleShape, loadRuDump, ruDumpAuthoredOn, shiftGermanDates, type RecordedResponse, type RuDump } from './ru-dump';
 import { avsOf, createAvs, erpState, openPvs } from './support';
+import { fhirBodyOf } from '../../simulators/lib/fachdienst-answer';
 
 /** The medication of every replayed prescription (PZN with a valid check digit, Normgröße N1). */
 const MEDICATION: Prescription['medication'] = {
@@ -362,12 +363,7 @@ const READ_DISPENSES = 'GET /MedicationDispense (Versicherte)';
 async function insuredRead(world: TiWorld, insured: string, operation: string, target: string): Promise<Answer> {
   const fdv = await openFdv(world, insured);
   const r = await fdv.fachdienst.request('GET', target, { headers: { Accept: 'application/fhir+json' } });
-  let body: FhirJson | undefined;
-  try {
-    body = r.body.length ? parseFhir(r.text(), r.headers['content-type']) : undefined;
-  } catch {
-    body = undefined; // no FHIR body: status only
-  }
+  const body = fhirBodyOf(r); // no FHIR body: status only
   const issues = body?.resourceType === 'OperationOutcome' ? ((body.issue as FhirJson[] | undefined) ?? []) : [];
   const answer: Answer = {
     operation,

@@ -28,6 +28,7 @@ import { verify } from '../verify';
 import type { TiWorld } from '../world';
 import { fdvState, openFdv } from './fdv-support';
 import { createAvs, erpState, openPvs } from './support';
+import { fhirBodyOf } from '../../simulators/lib/fachdienst-answer';
 
 const MEDICATION: KbvMedication = { kind: 'pzn', pzn: '06313728', name: 'Ibuprofen AL 400 mg', normSize: 'N1', ingredient: { name: 'Ibuprofen', strength: { value: 400, unit: 'mg' } } };
 
@@ -110,12 +111,7 @@ async function logOutAndPull(world: TiWorld, insured: string): Promise<void> {
 When('{string} ruft in der App das CapabilityStatement des Fachdienstes ab', async function (this: TiWorld, insured: string) {
   const fdv = await openFdv(this, insured);
   const r = await fdv.fachdienst.request('GET', '/metadata', { headers: { Accept: 'application/fhir+json' } });
-  let body: FhirJson | undefined;
-  try {
-    body = parseFhir(r.text(), r.headers['content-type']);
-  } catch {
-    body = undefined;
-  }
+  const body = fhirBodyOf(r);
   state(this).capability = { status: r.status, ...(body ? { body } : {}) };
 });
 

@@ -33,9 +33,10 @@ import {
   verifyPayload,
 } from '../workflow/communication-rules';
 import { fhirInstant, serialize } from '../workflow/task-resource';
+import { bundleLinks, DEFAULT_PAGE_SIZE, matchesDate, parsePaging, parseSearchPeriod, parseSort, sortBy, type Period, type SearchPrefix } from '../workflow/paging';
 
 /** Page size of GET /Communication (production: _count default and maximum 50). */
-export const COMMUNICATION_PAGE_SIZE = 50;
+export const COMMUNICATION_PAGE_SIZE = DEFAULT_PAGE_SIZE;
 
 function parseBody(req: FhirRequest): FhirResource {
   if (!req.body.length) throw new FhirError(400, T.validation, { diagnostics: 'request body is missing' });
@@ -207,51 +208,15 @@ async function postCommunication(req: FhirRequest, ctx: FhirRouteContext): Promi
 
 // ------------------------------------------------------------------ GET /Communication
 
+/** A `sent`/`received` search criterion: a FHIR date period (workflow/paging.ts), or NULL (no period). */
 interface DateCriterion {
   param: 'sent' | 'received';
-  prefix: string;
+  prefix: SearchPrefix;
   /** undefined = NULL */
-  range?: { start: number; end: number };
+  period?: Period;
 }
 
-const DATE_PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb'] as const;
-
-/** Berlin offset (ms) at an instant. */
-function berlinOffsetMs(at: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Berlin', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(at));
-  const n = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  return Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second')) - Math.floor(at / 1000) * 1000;
-}
-
-/** Start of a Berlin local time given as UTC fields. */
-function berlinLocalToUtc(y: number, m: number, d: number, hh = 0, mm = 0, ss = 0): number {
-  const guess = Date.UTC(y, m, d, hh, mm, ss);
-  return guess - berlinOffsetMs(guess - berlinOffsetMs(guess));
-}
-
-/** FHIR date/dateTime search value → [start, end) (dates and zone-less times in German time). */
-function dateRange(value: string): { start: number; end: number } | undefined {
-  let m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(value);
-  if (m) {
-    const y = Number(m[1]);
-    if (!m[2]) return { start: berlinLocalToUtc(y, 0, 1), end: berlinLocalToUtc(y + 1, 0, 1) };
-    const mo = Number(m[2]) - 1;
-    if (!m[3]) return { start: berlinLocalToUtc(y, mo, 1), end: berlinLocalToUtc(y, mo + 1, 1) };
-    const d = Number(m[3]);
-    return { start: berlinLocalToUtc(y, mo, d), end: berlinLocalToUtc(y, mo, d + 1) };
-  }
-  m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/.exec(value);
-  if (!m) return undefined;
-  const secPrecision = m[6] !== undefined;
-  let start: number;
-  if (m[8]) {
-    start = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}${m[7] ?? ''}${m[8]}`);
-  } else {
-    start = berlinLocalToUtc(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)) + (m[7] ? Math.round(Number(m[7]) * 1000) : 0);
-  }
-  if (Number.isNaN(start)) return undefined;
-  return { start, end: start + (m[7] ? 1 : secPrecision ? 1000 : 60_000) };
-}
+const DATE_PREFIXES: readonly SearchPrefix[] = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb'];
 
 function parseDateCriterion(param: 'sent' | 'received', raw: string): DateCriterion {
   const prefix = DATE_PREFIXES.find((p) => raw.startsWith(p)) ?? 'eq';
@@ -260,34 +225,14 @@ function parseDateCriterion(param: 'sent' | 'received', raw: string): DateCriter
     if (prefix !== 'eq' && prefix !== 'ne') throw new FhirError(400, `invalid search argument ${param}=${raw}`); // ours
     return { param, prefix };
   }
-  const range = dateRange(value);
-  if (!range) throw new FhirError(400, `invalid search argument ${param}=${raw}`); // ours
-  return { param, prefix, range };
+  const period = parseSearchPeriod(value);
+  if (!period) throw new FhirError(400, `invalid search argument ${param}=${raw}`); // ours
+  return { param, prefix, period };
 }
 
-function matchesDate(c: DateCriterion, iso: string | undefined): boolean {
-  if (!c.range) return c.prefix === 'eq' ? iso === undefined : iso !== undefined;
-  if (iso === undefined) return false;
-  const t = Date.parse(iso);
-  const { start, end } = c.range;
-  switch (c.prefix) {
-    case 'eq':
-      return t >= start && t < end;
-    case 'ne':
-      return !(t >= start && t < end);
-    case 'gt':
-    case 'sa':
-      return t >= end;
-    case 'lt':
-    case 'eb':
-      return t < start;
-    case 'ge':
-      return t >= start;
-    case 'le':
-      return t < end;
-    default:
-      return false;
-  }
+function matchesCriterion(c: DateCriterion, iso: string | undefined): boolean {
+  if (!c.period) return c.prefix === 'eq' ? iso === undefined : iso !== undefined;
+  return matchesDate([{ prefix: c.prefix, period: c.period }], iso);
 }
 
 const SORT_KEYS: Record<string, (r: CommunicationRecord) => string> = {
@@ -297,50 +242,26 @@ const SORT_KEYS: Record<string, (r: CommunicationRecord) => string> = {
   recipient: (r) => r.recipient,
 };
 
-function linkFor(ctx: FhirRouteContext, query: string): string {
-  return `${ctx.baseUrl}/Communication${query ? `?${query}` : ''}`;
-}
-
 async function getCommunications(req: FhirRequest, ctx: FhirRouteContext): Promise<FhirResponse> {
   const caller = req.auth.idNumber;
   if (!caller) throw new Error('JWT does not contain a claim for the caller'); // production: Expect → 500
   const dates: DateCriterion[] = [];
   const identities: Array<{ param: 'sender' | 'recipient'; value: string }> = [];
-  let sort: string[] = ['sent'];
-  let count = COMMUNICATION_PAGE_SIZE;
-  let offset = 0;
-  const selfParams = new URLSearchParams();
+  const searchArgs: Array<[string, string]> = [];
   for (const [k, v] of req.query) {
-    if (k === '_format') continue;
     if (k === 'sent' || k === 'received') dates.push(parseDateCriterion(k, v));
     else if (k === 'sender' || k === 'recipient') identities.push({ param: k, value: v });
-    else if (k === '_sort') {
-      sort = v.split(',').filter(Boolean);
-      for (const s of sort) if (!SORT_KEYS[s.replace(/^-/, '')]) throw new FhirError(400, `invalid sort argument ${s}`); // ours
-    } else if (k === '_count') {
-      count = Number(v);
-      if (!Number.isInteger(count) || count < 1) throw new FhirError(400, `invalid _count ${v}`); // ours
-      count = Math.min(count, COMMUNICATION_PAGE_SIZE);
-    } else if (k === '__offset') {
-      offset = Number(v);
-      if (!Number.isInteger(offset) || offset < 0) throw new FhirError(400, `invalid __offset ${v}`); // ours
-    } else continue; // production ignores unknown parameters
-    if (k !== '_count' && k !== '__offset') selfParams.append(k, v);
+    else if (k !== '_sort') continue; // production ignores unknown parameters; _count/__offset: parsePaging
+    searchArgs.push([k, v]);
   }
-  const all = ctx.store
+  const sort = parseSort(req.query, Object.keys(SORT_KEYS), 'sent');
+  const paging = parsePaging(req.query);
+  const matching = ctx.store
     .communicationsOf(caller)
-    .filter((r) => dates.every((d) => matchesDate(d, d.param === 'sent' ? r.sent : r.received)))
+    .filter((r) => dates.every((d) => matchesCriterion(d, d.param === 'sent' ? r.sent : r.received)))
     .filter((r) => identities.every((i) => (i.param === 'sender' ? r.sender : r.recipient) === i.value));
-  all.sort((a, b) => {
-    for (const s of sort) {
-      const desc = s.startsWith('-');
-      const key = SORT_KEYS[s.replace(/^-/, '')];
-      const c = key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
-      if (c) return desc ? -c : c;
-    }
-    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-  });
-  const page = all.slice(offset, offset + count);
+  const all = sortBy(matching, sort, (r, key) => SORT_KEYS[key](r));
+  const page = all.slice(paging.offset, paging.offset + paging.count);
 
   // A_19521: mark what the recipient fetched
   const now = ctx.clock.now().toISOString();
@@ -348,15 +269,7 @@ async function getCommunications(req: FhirRequest, ctx: FhirRouteContext): Promi
   ctx.store.markCommunicationsReceived(toMark.map((r) => r.id), now);
   for (const r of toMark) r.received = now;
 
-  const base = selfParams.toString();
-  const paging = (o: number) => [base, `_count=${count}`, `__offset=${o}`].filter(Boolean).join('&');
-  const lastOffset = all.length === 0 ? 0 : Math.floor((all.length - 1) / count) * count;
-  const link: FhirJson[] = [];
-  if (offset + count < all.length) link.push({ relation: 'next', url: linkFor(ctx, paging(offset + count)) });
-  if (offset > 0) link.push({ relation: 'prev', url: linkFor(ctx, paging(Math.max(0, offset - count))) });
-  link.push({ relation: 'last', url: linkFor(ctx, paging(lastOffset)) });
-  link.push({ relation: 'first', url: linkFor(ctx, paging(0)) });
-  link.push({ relation: 'self', url: linkFor(ctx, base) });
+  const link = bundleLinks({ base: ctx.baseUrl, path: '/Communication', searchArgs, paging, total: all.length });
   const bundle: FhirResource = {
     resourceType: 'Bundle',
     id: crypto.randomUUID(),

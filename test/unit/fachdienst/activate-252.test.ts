@@ -13,13 +13,10 @@ import { isRetryableStatus, withErpRetry } from '../../../simulators/lib/erp-ret
 import { warningTextsOf } from '../../../simulators/lib/fachdienst-answer';
 import type { FhirResource } from '../../../simulators/lib/fhir';
 import { buildKbvBundle, coverageFromEgk, organizationFromSmcb, patientFromEgk, prescriberFromHba, serializeKbvBundle, withPrescriptionId } from '../../../simulators/lib/kbv-bundle';
-import { PROFESSION_OID } from '../../../simulators/fachdienst/roles';
 import { ACTIVATE_TEXT, findInvalidAnr, hasValidAnrChecksum } from '../../../simulators/fachdienst/workflow/activate-checks';
-import { issueTestSigner } from '../../../simulators/idp/testing/software-signer';
 import type { IssuedCertificateWithKey } from '../../../simulators/pki/hierarchy';
-import { login } from '../idp/helpers';
 import { innerHttp, startFdFixture, vauCall, type FdFixture } from './helpers';
-import { activateParameters, berlinDay, createParameters, fhir, signWith, statusOf, valueOf } from './workflow-helpers';
+import { activateParameters, berlinDay, createParameters, fhir, signWith, statusOf, valueOf, practiceLogin } from './workflow-helpers';
 
 /** Fixed by production's own test (BdeV2Test.InvalidLanr): check digit should be 8. */
 const INVALID_LANR = '844444400';
@@ -96,7 +93,7 @@ describe('$activate through the VAU: invalid LANR â†’ 252 with Warning, valid â†
   before(async () => {
     fx = await startFdFixture();
     const pki = fx.idpFx.pkiService.pki;
-    practice = (await login(fx.idpFx, issueTestSigner(pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.praxisArzt }).signer)).accessJws;
+    practice = await practiceLogin(fx);
     hba = pki.issue({ profile: 'C.HP.QES' });
   });
   after(async () => {

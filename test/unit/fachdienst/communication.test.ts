@@ -11,13 +11,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildPrescriptionId } from '../../../simulators/lib/erezept-token';
-import { PROFESSION_OID } from '../../../simulators/fachdienst/roles';
 import type { TaskStatus } from '../../../simulators/fachdienst/store';
 import type { IssuedCertificateWithKey, Pki } from '../../../simulators/pki/hierarchy';
-import { issueTestSigner } from '../../../simulators/idp/testing/software-signer';
-import { APP_CLIENT, login } from '../idp/helpers';
 import { startFdFixture, type FdFixture } from './helpers';
-import { activateParameters, berlinDay, createParameters, fhir, KBV_DIR, signWith, substituteBundle, valueOf, type Reply } from './workflow-helpers';
+import { activateParameters, berlinDay, createParameters, fhir, KBV_DIR, signWith, substituteBundle, valueOf, type Reply, practiceLogin, pharmacyLogin, insuredLogin } from './workflow-helpers';
 
 const PROFILE = (t: string, v = '1.4') => `https://gematik.de/fhir/erp/StructureDefinition/GEM_ERP_PR_Communication_${t}|${v}`;
 const KVID = 'http://fhir.de/sid/gkv/kvid-10';
@@ -34,19 +31,14 @@ let hba: IssuedCertificateWithKey;
 const insured: Record<'a' | 'b' | 'pruef', { token: string; kvnr: string }> = {} as never;
 let seq = 90_000;
 
-async function insuredToken(kvnr?: string): Promise<{ token: string; kvnr: string }> {
-  const r = await login(fx.idpFx, issueTestSigner(pki, { profile: 'C.CH.AUT', ...(kvnr ? { kvnr } : {}) }).signer, APP_CLIENT);
-  return { token: r.accessJws, kvnr: r.access.idNummer as string };
-}
+const insuredToken = (kvnr?: string) => insuredLogin(fx, kvnr ? { kvnr } : {});
 
 before(async () => {
   fx = await startFdFixture();
   pki = fx.idpFx.pkiService.pki;
-  practice = (await login(fx.idpFx, issueTestSigner(pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.praxisArzt }).signer)).accessJws;
-  const ph = issueTestSigner(pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.oeffentlicheApotheke });
-  pharmacy = (await login(fx.idpFx, ph.signer)).accessJws;
-  pharmacyId = ph.issued.telematikId as string;
-  pharmacy2 = (await login(fx.idpFx, issueTestSigner(pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.oeffentlicheApotheke }).signer)).accessJws;
+  practice = await practiceLogin(fx);
+  ({ token: pharmacy, telematikId: pharmacyId } = await pharmacyLogin(fx));
+  pharmacy2 = (await pharmacyLogin(fx)).token;
   hba = pki.issue({ profile: 'C.HP.QES' });
   insured.a = await insuredToken();
   insured.b = await insuredToken();

@@ -12,13 +12,10 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SimClock } from '../../../simulators/lib/clock';
 import { FachdienstFaults, FAULT_TEXT } from '../../../simulators/fachdienst/faults';
-import { PROFESSION_OID } from '../../../simulators/fachdienst/roles';
 import { FachdienstStore } from '../../../simulators/fachdienst/store';
 import type { IssuedCertificateWithKey } from '../../../simulators/pki/hierarchy';
-import { issueTestSigner } from '../../../simulators/idp/testing/software-signer';
-import { login } from '../idp/helpers';
 import { innerHttp, openResponse, OUTER_HEADERS, rawRequest, sealRequest, startFdFixture, type FdFixture } from './helpers';
-import { activateParameters, berlinDay, createParameters, fhir, KBV_DIR, outcomeTexts, signWith, statusOf, substituteBundle, valueOf } from './workflow-helpers';
+import { activateParameters, berlinDay, createParameters, fhir, KBV_DIR, outcomeTexts, signWith, statusOf, substituteBundle, valueOf, practiceLogin } from './workflow-helpers';
 
 const NS_AC = 'https://gematik.de/fhir/erp/NamingSystem/GEM_ERP_NS_AccessCode';
 const GKV_BUNDLE = fs.readFileSync(path.join(KBV_DIR, 'Beispiel_12.xml'), 'utf8');
@@ -83,7 +80,7 @@ describe('fault injection through the VAU', () => {
   before(async () => {
     fx = await startFdFixture();
     const pki = fx.idpFx.pkiService.pki;
-    practice = (await login(fx.idpFx, issueTestSigner(pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.praxisArzt }).signer)).accessJws;
+    practice = await practiceLogin(fx);
     hba = pki.issue({ profile: 'C.HP.QES' });
   });
   after(async () => fx?.stop());

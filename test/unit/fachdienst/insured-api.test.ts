@@ -11,12 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import { errorsOf, validateResource, type FhirJson } from '../../../simulators/lib/fhir';
 import { parseSignedData } from '../../../simulators/lib/cms';
 import { buildPrescriptionId } from '../../../simulators/lib/erezept-token';
-import { PROFESSION_OID } from '../../../simulators/fachdienst/roles';
 import type { IssuedCertificateWithKey, Pki } from '../../../simulators/pki/hierarchy';
-import { issueTestSigner } from '../../../simulators/idp/testing/software-signer';
-import { APP_CLIENT, login } from '../idp/helpers';
+import { APP_CLIENT } from '../idp/helpers';
 import { startFdFixture, type FdFixture } from './helpers';
-import { activateParameters, berlinDay, createParameters, fhir, KBV_DIR, signWith, substituteBundle, valueOf, type Reply } from './workflow-helpers';
+import { activateParameters, berlinDay, createParameters, fhir, KBV_DIR, signWith, substituteBundle, valueOf, type Reply, practiceLogin, pharmacyLogin, insuredLogin } from './workflow-helpers';
 
 const NS = {
   ac: 'https://gematik.de/fhir/erp/NamingSystem/GEM_ERP_NS_AccessCode',
@@ -47,19 +45,13 @@ let representativeKvnr: string;
 /** A Prüfidentität (test card) with the FdV. */
 let pruefInsured: string;
 
-async function insuredToken(kvnr?: string, client = APP_CLIENT): Promise<{ token: string; kvnr: string }> {
-  const s = issueTestSigner(pki, { profile: 'C.CH.AUT', ...(kvnr ? { kvnr } : {}) });
-  const r = await login(fx.idpFx, s.signer, client);
-  return { token: r.accessJws, kvnr: r.access.idNummer as string };
-}
+const insuredToken = (kvnr?: string, client = APP_CLIENT) => insuredLogin(fx, { ...(kvnr ? { kvnr } : {}), client });
 
 before(async () => {
   fx = await startFdFixture();
   pki = fx.idpFx.pkiService.pki;
-  practice = (await login(fx.idpFx, issueTestSigner(pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.praxisArzt }).signer)).accessJws;
-  const ph = issueTestSigner(pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.oeffentlicheApotheke });
-  pharmacy = (await login(fx.idpFx, ph.signer)).accessJws;
-  pharmacyId = ph.issued.telematikId as string;
+  practice = await practiceLogin(fx);
+  ({ token: pharmacy, telematikId: pharmacyId } = await pharmacyLogin(fx));
   hba = pki.issue({ profile: 'C.HP.QES' });
   insured = (await insuredToken(BUNDLE_KVNR)).token;
   insuredOtherClient = (await insuredToken(BUNDLE_KVNR, { client_id: 'gematikTestPs', redirect_uri: 'http://test-ps.gematik.de/erezept' })).token;

@@ -33,7 +33,7 @@ import { issueTestSigner } from '../../../simulators/idp/testing/software-signer
 import type { IssuedCertificateWithKey } from '../../../simulators/pki/hierarchy';
 import { login } from '../idp/helpers';
 import { startFdFixture, type FdFixture } from './helpers';
-import { activateParameters, berlinDay, createParameters, fhir, outcomeTexts, signWith, statusOf, valueOf } from './workflow-helpers';
+import { activateParameters, berlinDay, createParameters, fhir, outcomeTexts, signWith, statusOf, valueOf, practiceLogin } from './workflow-helpers';
 
 const MVO_ID = 'urn:uuid:497c760a-0460-4862-93a0-6f8491f83328';
 
@@ -157,7 +157,7 @@ describe('MVO through the VAU: activate, refused $accept before the start, accep
   before(async () => {
     fx = await startFdFixture();
     const pki = fx.idpFx.pkiService.pki;
-    practice = (await login(fx.idpFx, issueTestSigner(pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.praxisArzt }).signer)).accessJws;
+    practice = await practiceLogin(fx);
     pharmacy = (await login(fx.idpFx, issueTestSigner(pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.oeffentlicheApotheke }).signer)).accessJws;
     hba = pki.issue({ profile: 'C.HP.QES' });
   });

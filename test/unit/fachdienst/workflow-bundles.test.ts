@@ -6,10 +6,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { PROFESSION_OID } from '../../../simulators/fachdienst/roles';
-import { issueTestSigner } from '../../../simulators/idp/testing/software-signer';
 import type { IssuedCertificateWithKey } from '../../../simulators/pki/hierarchy';
-import { login } from '../idp/helpers';
 import { startFdFixture, type FdFixture } from './helpers';
 import {
   activateParameters,
@@ -23,8 +20,7 @@ import {
   signWith,
   statusOf,
   substituteBundle,
-  valueOf,
-} from './workflow-helpers';
+  valueOf, practiceLogin } from './workflow-helpers';
 
 let fx: FdFixture;
 let practice: string;
@@ -33,7 +29,7 @@ let hba: IssuedCertificateWithKey;
 before(async () => {
   fx = await startFdFixture();
   const pki = fx.idpFx.pkiService.pki;
-  practice = (await login(fx.idpFx, issueTestSigner(pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.praxisArzt }).signer)).accessJws;
+  practice = await practiceLogin(fx);
   hba = pki.issue({ profile: 'C.HP.QES' });
 });
 after(async () => {

@@ -8,6 +8,9 @@ import { buildSignedData } from '../../../simulators/lib/cms';
 import { coverageOf, parseFhirXml } from '../../../simulators/lib/fhir';
 import { berlinDay } from '../../../simulators/fachdienst/workflow/activate-checks';
 import type { IssuedCertificateWithKey } from '../../../simulators/pki/hierarchy';
+import { PROFESSION_OID } from '../../../simulators/fachdienst/roles';
+import { issueTestSigner } from '../../../simulators/idp/testing/software-signer';
+import { APP_CLIENT, login } from '../idp/helpers';
 import { innerHttp, vauCall, type FdFixture } from './helpers';
 
 export const KBV_DIR = '/work/shared/reference/kbv-bundles';
@@ -75,3 +78,24 @@ export function outcomeTexts(xml: string): string[] {
 }
 
 export { berlinDay };
+
+// ------------------------------------------------------------------ the actors' access tokens
+
+/** The access token of a doctor's practice (SMC-B, professionOID Praxis Arzt) from the fixture's IDP. */
+export async function practiceLogin(fx: FdFixture): Promise<string> {
+  const pki = fx.idpFx.pkiService.pki;
+  return (await login(fx.idpFx, issueTestSigner(pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.praxisArzt }).signer)).accessJws;
+}
+
+/** The access token and Telematik-ID of a public pharmacy (SMC-B). */
+export async function pharmacyLogin(fx: FdFixture): Promise<{ token: string; telematikId: string }> {
+  const s = issueTestSigner(fx.idpFx.pkiService.pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.oeffentlicheApotheke });
+  return { token: (await login(fx.idpFx, s.signer)).accessJws, telematikId: s.issued.telematikId as string };
+}
+
+/** The access token and KVNR of an insured (eGK) logged in with the given IDP client (default: the E-Rezept-App). */
+export async function insuredLogin(fx: FdFixture, opts: { kvnr?: string; client?: Parameters<typeof login>[2] } = {}): Promise<{ token: string; kvnr: string }> {
+  const s = issueTestSigner(fx.idpFx.pkiService.pki, { profile: 'C.CH.AUT', ...(opts.kvnr ? { kvnr: opts.kvnr } : {}) });
+  const r = await login(fx.idpFx, s.signer, opts.client ?? APP_CLIENT);
+  return { token: r.accessJws, kvnr: r.access.idNummer as string };
+}

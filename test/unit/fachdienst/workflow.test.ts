@@ -13,8 +13,6 @@ import { PROFESSION_OID } from '../../../simulators/fachdienst/roles';
 import { isAllowedTransition } from '../../../simulators/fachdienst/workflow/state-machine';
 import { PROFESSION } from '../../../simulators/pki/oids';
 import type { IssuedCertificateWithKey, Pki } from '../../../simulators/pki/hierarchy';
-import { issueTestSigner } from '../../../simulators/idp/testing/software-signer';
-import { login } from '../idp/helpers';
 import { startFdFixture, type FdFixture } from './helpers';
 import {
   activateParameters,
@@ -26,8 +24,7 @@ import {
   signWith,
   statusOf,
   substituteBundle,
-  valueOf,
-} from './workflow-helpers';
+  valueOf, practiceLogin, pharmacyLogin } from './workflow-helpers';
 
 const NS = {
   ac: 'https://gematik.de/fhir/erp/NamingSystem/GEM_ERP_NS_AccessCode',
@@ -49,11 +46,9 @@ let hba: IssuedCertificateWithKey;
 before(async () => {
   fx = await startFdFixture();
   pki = fx.idpFx.pkiService.pki;
-  practice = (await login(fx.idpFx, issueTestSigner(pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.praxisArzt }).signer)).accessJws;
-  const ph = issueTestSigner(pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.oeffentlicheApotheke });
-  pharmacy = (await login(fx.idpFx, ph.signer)).accessJws;
-  pharmacyId = ph.issued.telematikId as string;
-  pharmacy2 = (await login(fx.idpFx, issueTestSigner(pki, { profile: 'C.HCI.AUT', professionOid: PROFESSION_OID.oeffentlicheApotheke }).signer)).accessJws;
+  practice = await practiceLogin(fx);
+  ({ token: pharmacy, telematikId: pharmacyId } = await pharmacyLogin(fx));
+  pharmacy2 = (await pharmacyLogin(fx)).token;
   hba = pki.issue({ profile: 'C.HP.QES' });
 });
 after(async () => {
